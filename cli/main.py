@@ -1,0 +1,52 @@
+"""The `aerodesk` console script."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+import typer
+
+from cli.console import fail
+
+app = typer.Typer(
+    name="aerodesk",
+    help="aerodesk: a terminal trading workstation on Aeron and SBE.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version() -> str:
+    try:
+        return version("aerodesk")
+    except PackageNotFoundError:  # running from a source tree without metadata
+        return "0+unknown"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"aerodesk {_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """aerodesk: a terminal trading workstation on Aeron and SBE."""
+
+
+@app.command()
+def demo() -> None:
+    """Run the demo desk (synthetic market, simulated venue, market maker) with the TUI."""
+    fail(
+        "`aerodesk demo` is not built yet: the demo needs the oms, the strategy host and the TUI "
+        "(see README, 'Status')."
+    )
+
+
+def run() -> None:
+    app()

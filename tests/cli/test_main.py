@@ -1,0 +1,40 @@
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from cli.main import app
+
+runner = CliRunner()
+
+
+def test_version_prints_package_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("aerodesk ")
+    assert result.output.split()[1][0].isdigit()
+
+
+def test_help_lists_command_groups():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "demo" in result.output
+
+
+def test_unknown_command_is_usage_error():
+    result = runner.invoke(app, ["no-such-command"])
+    assert result.exit_code == 2
+
+
+def test_console_script_runs():
+    out = subprocess.run(
+        [sys.executable, "-m", "cli", "--version"], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("aerodesk ")
+
+
+def test_demo_is_not_faked_before_it_exists():
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 1
+    assert "not built yet" in result.output
