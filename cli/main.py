@@ -6,6 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
+from cli import bench
 from cli.console import fail
 
 app = typer.Typer(
@@ -15,6 +16,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+app.add_typer(bench.app, name="bench")
 
 
 def _version() -> str:

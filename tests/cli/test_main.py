@@ -38,3 +38,10 @@ def test_demo_is_not_faked_before_it_exists():
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 1
     assert "not built yet" in result.output
+
+
+def test_bench_group_lists_benchmarks():
+    result = runner.invoke(app, ["bench", "--help"])
+    assert result.exit_code == 0
+    for name in ("codec", "bus", "journal"):
+        assert name in result.output
