@@ -7,6 +7,7 @@ from importlib.metadata import PackageNotFoundError, version
 import typer
 
 from cli import bench
+from cli import data as data_cli
 from cli.console import fail
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 
 
 app.add_typer(bench.app, name="bench")
+app.add_typer(data_cli.app, name="data")
 
 
 def _version() -> str:

@@ -1,0 +1,32 @@
+"""The codec benchmark runs and reports a same-run baseline and a ratio per case (no speed asserted)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.bench.codec import run_codec_bench
+
+
+def test_codec_bench_reports_three_cases_with_baselines_and_ratios() -> None:
+    report = run_codec_bench(iterations=40, batch=10)
+    assert [c.name for c in report.cases] == [
+        "NewOrder encode+decode",
+        "ExecutionReport encode+decode",
+        "BookSnapshot20 encode+decode",
+    ]
+    for case in report.cases:
+        assert case.value["count"] == case.baseline["count"] == 4
+        assert case.value["p50"] > 0 and case.baseline["p50"] > 0
+        assert case.ratio("p50") == pytest.approx(case.value["p50"] / case.baseline["p50"])
+        assert case.goal == "<= 1.5x"
+    assert "fallbacks during the run: {'encode_fallbacks': 0, 'decode_fallbacks': 0}" in "\n".join(
+        report.notes
+    )
+    text = report.to_text()
+    assert "ratio" in text and "BookSnapshot20" in text
+    assert report.to_dict()["cases"][0]["ratio_p50"] is not None
+
+
+def test_codec_bench_rejects_bad_sizes() -> None:
+    with pytest.raises(ValueError):
+        run_codec_bench(iterations=0)
