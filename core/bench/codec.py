@@ -230,9 +230,17 @@ def _case(pair: _Pair, ours: LatencyRecorder, base: LatencyRecorder, unit: str) 
 CLOCKS = {"cpu": time.thread_time_ns, "wall": time.perf_counter_ns}
 
 
-def run_codec_bench(iterations: int = 200_000, batch: int = 100, clock: str = "cpu") -> BenchReport:
+QUICK_ITERATIONS = 10_000
+
+
+def run_codec_bench(
+    iterations: int = 200_000, batch: int = 100, clock: str = "cpu", quick: bool = False
+) -> BenchReport:
     """Benchmarks NewOrder, ExecutionReport and a 20-level BookSnapshot; ratios are ours / baseline (p50).
-    `clock`: "cpu" (this thread's CPU time, the default) or "wall" (perf_counter)."""
+    `clock`: "cpu" (this thread's CPU time, the default) or "wall" (perf_counter); `quick`: a smoke
+    run of QUICK_ITERATIONS per case."""
+    if quick:
+        iterations = min(iterations, QUICK_ITERATIONS)
     if iterations <= 0 or batch <= 0:
         raise ValueError("iterations and batch must be positive")
     if clock not in CLOCKS:

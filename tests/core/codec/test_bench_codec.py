@@ -30,3 +30,10 @@ def test_codec_bench_reports_three_cases_with_baselines_and_ratios() -> None:
 def test_codec_bench_rejects_bad_sizes() -> None:
     with pytest.raises(ValueError):
         run_codec_bench(iterations=0)
+    with pytest.raises(ValueError, match="clock"):
+        run_codec_bench(iterations=10, clock="sundial")
+
+
+def test_quick_run_is_a_smoke_run() -> None:
+    report = run_codec_bench(quick=True, batch=1_000)
+    assert all(c.value["count"] == 10 for c in report.cases)
