@@ -1,0 +1,118 @@
+"""Start and stop a desk's media driver process (for `aerodesk up/down`, benchmarks and tests).
+
+    driver = spawn_driver("demo")          # returns once the driver is accepting clients
+    ...
+    driver.stop()                          # SIGTERM, wait; SIGKILL only if it does not exit
+
+The child is `python -m core.bus.driver`, started with this interpreter, so its pid is the driver's
+(a `uv run` wrapper would leave the real driver behind if killed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.bus.errors import DriverStartError
+from core.bus.instance import instance_dir, probe_driver, resolve_instance
+
+_POLL_S = 0.05
+_ACTIVE_TIMEOUT_MS = 5_000
+
+
+@dataclass
+class DriverProcess:
+    instance: str
+    dir: Path
+    process: subprocess.Popen[bytes]
+    log_path: Path | None = None
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def is_alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout_s: float = 15.0) -> int:
+        """SIGTERM and wait (the driver removes its directory); SIGKILL if it does not exit in time."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+    def kill(self) -> int:
+        """SIGKILL: leaves a stale directory behind, as a crash would."""
+        if self.process.poll() is None:
+            self.process.kill()
+        return self.process.wait()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+
+def spawn_driver(
+    instance: str | None = None,
+    *,
+    config_path: Path | None = None,
+    log_path: Path | None = None,
+    env: dict[str, str] | None = None,
+    ready_timeout_s: float = 30.0,
+    new_session: bool = True,
+) -> DriverProcess:
+    """Start a driver process for the instance and wait until it serves clients.
+
+    Its stderr goes to `log_path` (appended) or, without one, to this process's stderr. Raises
+    DriverStartError (with the driver's log) if it exits first, e.g. because the desk is running.
+    With `new_session` (the default) a Ctrl-C in the terminal does not reach the driver: whoever
+    started it stops it, after the daemons that use it.
+    """
+    instance = resolve_instance(instance)
+    cmd = [sys.executable, "-m", "core.bus.driver", "--instance", instance]
+    if config_path is not None:
+        cmd += ["--config", str(config_path)]
+    stderr = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115 (handed to the child)
+    try:
+        process = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, **(env or {})},
+            start_new_session=new_session,
+        )
+    finally:
+        if stderr is not None:
+            stderr.close()
+    handle = DriverProcess(instance, instance_dir(instance), process, log_path)
+    try:
+        _wait_ready(handle, ready_timeout_s)
+    except BaseException:
+        handle.stop()
+        raise
+    return handle
+
+
+def _wait_ready(handle: DriverProcess, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        code = handle.process.poll()
+        if code is not None:
+            detail = handle.log_text().strip()
+            raise DriverStartError(
+                f"media driver for desk {handle.instance} exited with code {code}"
+                + (f":\n{detail}" if detail else " (see its stderr)")
+            )
+        probe = probe_driver(handle.dir, _ACTIVE_TIMEOUT_MS)
+        if probe.active and probe.pid == handle.pid:
+            return
+        time.sleep(_POLL_S)
+    raise DriverStartError(f"media driver for desk {handle.instance} not ready after {timeout_s:g} s")

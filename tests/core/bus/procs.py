@@ -1,0 +1,118 @@
+"""Child processes for bus integration tests: `python -m tests.core.bus.procs MODE ...`.
+
+publish:  connect, wait for a subscriber, send --count seq frames of --size bytes (or the hex frames
+          given with --hex, in order; back pressure is waited out), print the results and the
+          publisher counters as JSON, exit.
+stream:   a daemon: an agent that publishes a Heartbeat (core.codec.messages; seq = 0, 1, 2, ...) every
+          --interval-ms through a TimerService on the system clock, run by run_agents_main with the bus
+          client in the same duty cycle. It survives the loss of the driver and reconnects. On SIGTERM
+          it prints its counters as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+
+from core.agent import SystemClock, TimerService, run_agents_main
+from core.bus import BusClient, OfferFailure, Publisher
+from core.codec.messages import DaemonState, Heartbeat
+from tests.core.bus.frames import seq_frame
+
+
+def publish(args: argparse.Namespace) -> int:
+    bus = BusClient(args.instance, role_name="test-pub").connect()
+    pub = bus.publisher(args.stream)
+    deadline = time.monotonic() + 20
+    while not pub.is_connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if args.hex:
+        frames = [bytes.fromhex(h) for h in args.hex]
+    else:
+        frames = [seq_frame(seq, args.size) for seq in range(args.count)]
+    results = []
+    for f in frames:
+        # A slow subscriber (a loaded test machine) means back pressure: wait it out, up to a deadline.
+        result = pub.offer(f)
+        while result is OfferFailure.BACK_PRESSURED and time.monotonic() < deadline + 30:
+            time.sleep(0.001)
+            result = pub.offer(f)
+        results.append(bool(result))
+    print(json.dumps({"sent": results, "counters": pub.counters.as_dict()}), flush=True)
+    bus.close()
+    return 0
+
+
+class HeartbeatStreamAgent:
+    """Publishes Heartbeat seq 0, 1, 2, ... every interval; a failed offer is counted, the seq not reused."""
+
+    role_name = "heartbeat-stream"
+
+    def __init__(self, pub: Publisher, timers: TimerService, interval_ns: int) -> None:
+        self.pub = pub
+        self.timers = timers
+        self.interval_ns = interval_ns
+        self.seq = 0
+
+    def on_start(self) -> None:
+        self.timers.schedule_in(0, self._tick)
+        print("started", flush=True)
+
+    def _tick(self, _timer_id: int, now_ns: int) -> None:
+        counters = [(k[:32], v) for k, v in self.pub.client.counters_dict().items() if v][:20]
+        message = Heartbeat.encode_bytes(
+            ts=now_ns,
+            role=self.role_name,
+            pid=os.getpid(),
+            state=DaemonState.Running,
+            seq=self.seq,
+            startedTs=0,
+            strategyId=0,
+            counters=counters,
+            instance=b"test",
+        )
+        self.pub.offer(message)
+        self.seq += 1
+        self.timers.schedule_in(self.interval_ns, self._tick)
+
+    def do_work(self) -> int:
+        return self.timers.poll()
+
+    def on_close(self) -> None:
+        pass
+
+
+def stream(args: argparse.Namespace) -> int:
+    bus = BusClient(args.instance, role_name="test-stream")
+    agent = HeartbeatStreamAgent(
+        bus.publisher(args.stream), TimerService(SystemClock()), args.interval_ms * 1_000_000
+    )
+    code = run_agents_main([bus, agent])
+    print(json.dumps({"seq": agent.seq, "counters": bus.counters_dict()}), flush=True)
+    return code
+
+
+def main() -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s proc %(message)s")
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="mode", required=True)
+    p = sub.add_parser("publish")
+    p.add_argument("--instance", required=True)
+    p.add_argument("--stream", default="state")
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--size", type=int, default=16)
+    p.add_argument("--hex", nargs="*")
+    s = sub.add_parser("stream")
+    s.add_argument("--instance", required=True)
+    s.add_argument("--stream", default="heartbeats")
+    s.add_argument("--interval-ms", type=int, default=20)
+    args = parser.parse_args()
+    return publish(args) if args.mode == "publish" else stream(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
