@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from cli.console import emit_json, fail
+from cli.exit_codes import ExitCode
 
 app = typer.Typer(
     help="Benchmarks: percentiles and ratios to a baseline measured in the same run.", no_args_is_help=True
@@ -35,8 +38,30 @@ def _load(name: str) -> Callable[..., Any]:
     return getattr(module, func_name)
 
 
-def _run(name: str, as_json: bool, kwargs: dict[str, Any]) -> None:
-    report = _load(name)(**kwargs)
+def _real_data(name: str, path: Path, kwargs: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """Benchmark inputs read from a real recording (core cannot import the adapters that read them)."""
+    if not path.exists():
+        fail(f"no such file: {path}")
+    if name == "book":
+        from adapters.binance.bench import binance_bench_source
+
+        return kwargs | {"source": binance_bench_source(quick=kwargs["quick"], capture=path)}, []
+    if name == "l3":
+        from adapters.lobster.bench import replay_bench_case
+        from adapters.lobster.data import l3_ops
+
+        return kwargs | {"ops": l3_ops(path), "source": str(path)}, [replay_bench_case(path)]
+    fail(f"benchmark {name!r} takes no --data", ExitCode.USAGE)
+
+
+def _run(name: str, as_json: bool, kwargs: dict[str, Any], extra_cases: list[Any] | None = None) -> None:
+    bench = _load(name)
+    accepted = inspect.signature(bench).parameters
+    for option in [k for k in kwargs if k not in accepted]:
+        if kwargs.pop(option):
+            fail(f"benchmark {name!r} has no --{option.replace('_', '-')} option", ExitCode.USAGE)
+    report = bench(**kwargs)
+    report.cases.extend(extra_cases or [])
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -47,9 +72,18 @@ def _make_command(name: str, description: str) -> None:
     def command(
         as_json: bool = typer.Option(False, "--json", help="Print the report as one JSON document."),
         quick: bool = typer.Option(False, "--quick", help="Fewer iterations: a smoke run."),
+        busy_spin: bool = typer.Option(
+            False, "--busy-spin", help="Busy-spin instead of backing off (needs a free core; bus only)."
+        ),
+        data: Path | None = typer.Option(
+            None, "--data", help="A real recording (book: a Binance capture; l3: a LOBSTER zip)."
+        ),
     ) -> None:
-        kwargs = {"quick": True} if quick else {}
-        _run(name, as_json, kwargs)
+        kwargs: dict[str, Any] = {"quick": quick, "busy_spin": busy_spin}
+        extra_cases = []
+        if data is not None:
+            kwargs, extra_cases = _real_data(name, data, kwargs)
+        _run(name, as_json, kwargs, extra_cases)
 
     command.__doc__ = description
     app.command(name=name)(command)

@@ -45,3 +45,21 @@ def test_bench_group_lists_benchmarks():
     assert result.exit_code == 0
     for name in ("codec", "bus", "journal"):
         assert name in result.output
+
+
+def test_bench_option_a_benchmark_does_not_take_is_a_usage_error():
+    result = runner.invoke(app, ["bench", "codec", "--busy-spin"])
+    assert result.exit_code == 2
+    assert "no --busy-spin option" in result.output
+
+
+def test_bench_l3_runs_on_a_real_lobster_file(shared_data):
+    aapl = next((shared_data / "lobster").glob("*AAPL*.zip"))
+    result = runner.invoke(app, ["bench", "l3", "--quick", "--json", "--data", str(aapl)])
+    assert result.exit_code == 0, result.output
+    import json
+
+    report = json.loads(result.stdout)
+    names = [c["name"] for c in report["cases"]]
+    assert any("LOBSTER replay" in n for n in names)
+    assert str(aapl) in report["title"]
