@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -57,8 +58,6 @@ def test_bench_l3_runs_on_a_real_lobster_file(shared_data):
     aapl = next((shared_data / "lobster").glob("*AAPL*.zip"))
     result = runner.invoke(app, ["bench", "l3", "--quick", "--json", "--data", str(aapl)])
     assert result.exit_code == 0, result.output
-    import json
-
     report = json.loads(result.stdout)
     names = [c["name"] for c in report["cases"]]
     assert any("LOBSTER replay" in n for n in names)
