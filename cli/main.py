@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from cli import bench, sbe
+from cli import bench, desk, sbe
 from cli import data as data_cli
 from cli.console import fail
 
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.add_typer(bench.app, name="bench")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(sbe.app, name="sbe")
+app.add_typer(desk.app)
 
 
 def _version() -> str:

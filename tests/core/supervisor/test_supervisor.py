@@ -1,0 +1,121 @@
+"""The supervisor with real processes: restarts after a crash, a freeze or a request; gives up on a
+daemon that cannot run; cleans up after a failed start."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from core.bus import instance_dir
+from core.supervisor import ops, processes
+from tests.desk import PROFILES, Desk, desk_fixture, running_desk
+
+desk = desk_fixture(PROFILES / "md_exec.toml")
+
+
+def _running_with_new_pid(desk: Desk, name: str, old_pid: int) -> dict | None:
+    d = desk.daemon(name)
+    return d if d["pid"] not in (0, old_pid) and d["state"] == "running" else None
+
+
+def _healthy(desk: Desk) -> dict | None:
+    code, status = desk.status()
+    return status if code == 0 else None
+
+
+def test_a_killed_daemon_is_restarted_and_status_shows_it(desk: Desk) -> None:
+    old = desk.kill("md", signal.SIGKILL)
+    d = desk.wait_for(lambda: _running_with_new_pid(desk, "md", old), "md to be restarted")
+    assert d["restarts"] == 1
+    assert d["last_exit"] == -signal.SIGKILL
+    assert not processes.alive(old)
+    status = desk.wait_for(lambda: _healthy(desk), "the desk to be healthy again")
+    row = next(r for r in status["daemons"] if r["name"] == "md")
+    assert row["pid"] == d["pid"] and row["restarts"] == 1 and row["heartbeat_state"] == "Running"
+    assert "md: killed by SIGKILL" in desk.log("supervisor")
+
+
+def test_a_frozen_daemon_is_unhealthy_then_killed_and_restarted(desk: Desk) -> None:
+    old = desk.kill("exec-sim", signal.SIGSTOP)  # alive, but silent: SIGTERM cannot stop it either
+    try:
+        desk.wait_for(lambda: desk.status()[0] == ops.UNHEALTHY, "status to report the frozen daemon")
+        d = desk.wait_for(lambda: _running_with_new_pid(desk, "exec-sim", old), "exec-sim to be replaced")
+    finally:
+        processes.signal_pid(old, signal.SIGCONT)
+    assert d["last_exit"] == -signal.SIGKILL  # the supervisor had to escalate
+    assert "silent" in d["error"]
+    desk.wait_for(lambda: _healthy(desk), "the desk to be healthy again")
+
+
+def test_restart_request_replaces_the_process(desk: Desk) -> None:
+    old = desk.pid("md")
+    before = desk.daemon("md")["restarts"]
+    outcome = ops.restart("md", desk.instance)
+    assert outcome.code == 0, outcome.message
+    d = desk.daemon("md")
+    assert outcome.data["pid"] == d["pid"] != old
+    assert d["state"] == "running" and d["restarts"] == before + 1
+    assert not processes.alive(old)
+    unknown = ops.restart("no-such-daemon", desk.instance)
+    assert unknown.code == ops.USAGE and "exec-sim, md" in unknown.message
+
+
+def test_a_daemon_that_crashes_at_once_fails_the_start_after_its_retry_budget(tmp_path: Path) -> None:
+    with running_desk(PROFILES / "crash.toml", tmp_path, start=False) as desk:
+        result = desk.up()
+        assert result.returncode == 1, result.stderr
+        assert "crasher did not start" in result.stderr
+        assert "3 failures within 60 s: giving up" in result.stderr
+        assert str(desk.log_path("crasher")) in result.stderr
+        log = desk.log("crasher")
+        assert log.count("aerodesk supervisor pid") == 3  # launched exactly max_restarts times
+        assert "crashes on purpose" in log
+        # the start failed: everything it started is stopped and cleaned
+        assert desk.leftover_processes() == []
+        assert not instance_dir(desk.instance).exists()
+        assert desk.runtime() is None
+        assert desk.status()[0] == ops.NOT_RUNNING
+
+
+def test_a_configuration_error_fails_at_once_without_retries(tmp_path: Path) -> None:
+    with running_desk(PROFILES / "bad_config.toml", tmp_path, start=False) as desk:
+        result = desk.up()
+        assert result.returncode == 1, result.stderr
+        assert "replay did not start" in result.stderr
+        assert "configuration error (exit code 2)" in result.stderr
+        assert "no-such-lobster-file.zip" in result.stderr  # the daemon's own reason, from its log
+        assert desk.log("replay").count("aerodesk supervisor pid") == 1
+        assert desk.leftover_processes() == []
+        assert not instance_dir(desk.instance).exists()
+
+
+def test_a_daemon_without_a_first_heartbeat_fails_the_start_when_its_time_is_up(tmp_path: Path) -> None:
+    with running_desk(PROFILES / "stuck.toml", tmp_path, start=False) as desk:
+        result = desk.up()
+        assert result.returncode == 1, result.stderr
+        assert "stuck did not start: no heartbeat within startup_timeout_ms (4000 ms)" in result.stderr
+        assert str(desk.log_path("stuck")) in result.stderr
+        assert "stuck: no heartbeat within startup_timeout_ms" in desk.log("supervisor")
+        assert desk.leftover_processes() == []
+        assert not instance_dir(desk.instance).exists()
+
+
+def test_down_stops_the_daemons_of_a_supervisor_killed_with_sigkill(desk: Desk) -> None:
+    """Last in the module: it takes the shared desk down."""
+    data = desk.runtime()
+    assert data is not None
+    sup = data["supervisor"]
+    recorded = [(d["pid"], d["start_ticks"]) for d in data["daemons"]]
+    assert processes.signal_pid(sup["pid"], signal.SIGKILL, sup["start_ticks"])
+    assert processes.wait_gone(sup["pid"], sup["start_ticks"], 60), "the supervisor survived SIGKILL"
+    code, status = desk.status()
+    assert code == ops.UNHEALTHY and status["state"] == "orphaned", status
+    assert all(processes.alive(pid, ticks) for pid, ticks in recorded)  # orphaned, not stopped
+    outcome = desk.down()
+    assert outcome.code == 0, outcome.message
+    assert "stopped left-over" in outcome.message
+    assert not any(processes.alive(pid, ticks) for pid, ticks in recorded)
+    assert desk.leftover_processes() == []
+    assert not instance_dir(desk.instance).exists()
+    assert desk.runtime() is None
+    assert desk.status()[0] == ops.NOT_RUNNING
