@@ -26,6 +26,7 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "l3": ("core.bench.l3", "run_l3_bench", "L3 book operations on LOBSTER"),
     "sim": ("core.bench.sim", "run_sim_bench", "matching engine orders/s, synthetic market events/s"),
     "oms": ("core.bench.oms", "run_oms_bench", "risk checks/s, kill switch with resting orders"),
+    "strategy": ("core.bench.strategy", "run_strategy_bench", "md messages through the market maker"),
 }
 
 
