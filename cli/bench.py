@@ -26,6 +26,13 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "l3": ("core.bench.l3", "run_l3_bench", "L3 book operations on LOBSTER"),
     "sim": ("core.bench.sim", "run_sim_bench", "matching engine orders/s, synthetic market events/s"),
     "oms": ("core.bench.oms", "run_oms_bench", "risk checks/s, kill switch with resting orders"),
+    "killswitch": (
+        "core.bench.killswitch",
+        "run_killswitch_bench",
+        "kill switch over the bus: kill to zero working orders, 1,000 resting",
+    ),
+    "recorder": ("core.bench.recorder", "run_recorder_bench", "recorder msg/s journaled vs raw pyaeron poll"),
+    "log": ("core.bench.log", "run_log_bench", "log select/decode/export/stats/dump vs raw reads"),
     "strategy": ("core.bench.strategy", "run_strategy_bench", "md messages through the market maker"),
 }
 

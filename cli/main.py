@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from cli import bench, desk, sbe
+from cli import bench, control, desk, log, orders, queries, replay, sbe
 from cli import data as data_cli
 from cli.console import fail
 
@@ -23,6 +23,17 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(sbe.app, name="sbe")
 app.add_typer(desk.app)
+app.command("kill")(control.kill)
+app.command("release")(control.release)
+app.command("flatten")(control.flatten)
+app.command("cancel-all")(control.cancel_all)
+app.add_typer(control.limits_app, name="limits")
+app.command("orders")(queries.orders)
+app.command("positions")(queries.positions)
+app.command("risk")(queries.risk)
+app.add_typer(orders.app, name="order")
+app.add_typer(log.app, name="log")
+app.command("replay")(replay.replay)
 
 
 def _version() -> str:

@@ -153,11 +153,15 @@ class Queries(Flattening):
         return rows
 
     def _limit_rows(self) -> list[dict]:
-        """Every limit that is set, with its current use where the oms measures one."""
+        """Every limit that is set, with its current use where the oms measures one: first the limits in
+        force for each strategy and instrument in play (effective values, inherited or not), then every
+        other configured value at its own scope (use 0: nothing measured there)."""
         rows = []
+        emitted: set[tuple[str, int, int]] = set()
 
         def row(name: str, sid: int, iid: int, value: Decimal | None, used) -> None:
-            if value is not None:
+            if value is not None and (name, sid, iid) not in emitted:
+                emitted.add((name, sid, iid))
                 rows.append(
                     dict(
                         name=name,
@@ -186,14 +190,15 @@ class Queries(Flattening):
         for sid in strategies:
             row("max_open_orders", sid, DESK, g("max_open_orders", sid), self.risk.open_orders.get(sid, 0))
             row("order_rate", sid, DESK, g("order_rate", sid), self.risk.rate_used(sid, self.now))
-            total = self.ledger.totals.get(("s", sid), Fraction(0))
-            row(
-                "daily_loss",
-                sid,
-                DESK,
-                self.limits.at("daily_loss", sid),
-                max(-self.day.owner_daily(("s", sid), total), 0),
-            )
+            if sid != DESK:  # strategy 0 (a manual book) has no loss limit of its own: (0, 0) is the desk's
+                total = self.ledger.totals.get(("s", sid), Fraction(0))
+                row(
+                    "daily_loss",
+                    sid,
+                    DESK,
+                    self.limits.at("daily_loss", sid),
+                    max(-self.day.owner_daily(("s", sid), total), 0),
+                )
             last = self.last_seen.get(sid)
             row(
                 "deadman_ms",
@@ -217,6 +222,8 @@ class Queries(Flattening):
         for iid, window in sorted(self.risk.vol.items()):
             vol = window.realized_bps(self.now, self.risk.resolved(DESK, iid).vol_window_ns)
             row("vol_threshold_bps", DESK, iid, g("vol_threshold_bps", DESK, iid), vol)
+        for (name, sid, iid), value in self.limits.items():
+            row(name, sid, iid, value, 0)
         return rows
 
     # -- periodic status ---------------------------------------------------------------------------

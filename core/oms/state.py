@@ -69,7 +69,7 @@ class EngineState:
         self.finished: OrderedDict[int, None] = OrderedDict()
         self.cl_ord_ids: dict[tuple[int, int], int] = {}  # (strategy, clOrdId) -> orderId (0: refused)
         self.working_count = 0
-        self.seen_exec: dict[int, set[int]] = {}  # venue id -> execIds applied
+        self.seen_exec: dict[int, set[tuple[int, int]]] = {}  # venue id -> (orderId, execId) applied
 
         self.exposure = ExposureBook(config, catalog)
         self.kill = KillSwitch()

@@ -1,7 +1,9 @@
 """ExecutionReports from venues: acks, fills, cancels, rejects, replaces, restatements.
 
 Reports arrive duplicated and out of order; none is ever applied twice:
-- a report whose execId (per venue) was applied before is dropped and counted (duplicate_reports);
+- a report whose execId was applied before for the same order at the same venue is dropped and counted
+  (duplicate_reports). The order is part of the key: a venue gateway that restarts may number its
+  executions from 1 again, and its new reports (for new orders) must not be taken for old ones;
 - a fill before the ack moves PendingNew straight to PartiallyFilled / Filled; the ack that follows
   changes nothing (stale_acks);
 - a cancel / expiry after the fill that completed the order changes nothing (late_reports);
@@ -31,10 +33,11 @@ class VenueReports(OrderFlow):
             seen = self.seen_exec.get(venue)
             if seen is None:
                 seen = self.seen_exec[venue] = set()
-            if exec_id in seen:
+            key = (m.orderId, exec_id)
+            if key in seen:
                 self.counters["duplicate_reports"] += 1
                 return
-            seen.add(exec_id)
+            seen.add(key)
         order = self.orders.get(m.orderId)
         if order is None:
             self._unknown_report(m)

@@ -341,7 +341,9 @@ class PreTradeRisk:
         window = self.rate_windows.get(strategy_id)
         if not window:
             return 0
-        horizon = now - self.resolved(strategy_id, DESK).rate_window_ns
+        # the strategy's window as the check reads it (no instrument: resolved() needs a real one)
+        window_ns = int(self.limits.get("order_rate_window_ms", strategy_id, DESK) or 1000) * NS_PER_MS
+        horizon = now - window_ns
         return sum(1 for t in window if t > horizon)
 
     # -- rejects (slow path: values for the RiskEvent) -------------------------------------------
