@@ -34,6 +34,17 @@ BENCHES: dict[str, tuple[str, str, str]] = {
     "recorder": ("core.bench.recorder", "run_recorder_bench", "recorder msg/s journaled vs raw pyaeron poll"),
     "log": ("core.bench.log", "run_log_bench", "log select/decode/export/stats/dump vs raw reads"),
     "strategy": ("core.bench.strategy", "run_strategy_bench", "md messages through the market maker"),
+    "latency": (
+        "core.bench.latency",
+        "run_latency_bench",
+        "tick-to-order latency through a real desk (md -> strategy -> oms -> exec) vs a ZeroMQ baseline",
+    ),
+    "mdreplay": (
+        "core.bench.mdreplay",
+        "run_mdreplay_bench",
+        "md daemon replaying a real Binance capture into the bus at speed max",
+    ),
+    "tui": ("tui.bench", "run_tui_bench", "TUI render rate, CPU and event-to-screen delay vs md rate"),
 }
 
 
@@ -59,6 +70,8 @@ def _real_data(name: str, path: Path, kwargs: dict[str, Any]) -> tuple[dict[str,
         from adapters.lobster.data import l3_ops
 
         return kwargs | {"ops": l3_ops(path), "source": str(path)}, [replay_bench_case(path)]
+    if name == "mdreplay":
+        return kwargs | {"data": str(path)}, []
     fail(f"benchmark {name!r} takes no --data", ExitCode.USAGE)
 
 
@@ -68,7 +81,10 @@ def _run(name: str, as_json: bool, kwargs: dict[str, Any], extra_cases: list[Any
     for option in [k for k in kwargs if k not in accepted]:
         if kwargs.pop(option):
             fail(f"benchmark {name!r} has no --{option.replace('_', '-')} option", ExitCode.USAGE)
-    report = bench(**kwargs)
+    try:
+        report = bench(**kwargs)
+    except FileNotFoundError as e:  # a recording the benchmark needs is not there
+        fail(str(e))
     report.cases.extend(extra_cases or [])
     if as_json:
         emit_json(report.to_dict())
@@ -84,7 +100,7 @@ def _make_command(name: str, description: str) -> None:
             False, "--busy-spin", help="Busy-spin instead of backing off (needs a free core; bus only)."
         ),
         data: Path | None = typer.Option(
-            None, "--data", help="A real recording (book: a Binance capture; l3: a LOBSTER zip)."
+            None, "--data", help="A real recording (book, mdreplay: a Binance capture; l3: a LOBSTER zip)."
         ),
     ) -> None:
         kwargs: dict[str, Any] = {"quick": quick, "busy_spin": busy_spin}

@@ -6,9 +6,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from cli import bench, control, desk, log, orders, queries, replay, sbe
+from cli import bench, control, demo, desk, log, orders, queries, replay, sbe, tui
 from cli import data as data_cli
-from cli.console import fail
 
 app = typer.Typer(
     name="aerodesk",
@@ -19,6 +18,8 @@ app = typer.Typer(
 )
 
 
+app.command("demo")(demo.demo)
+app.command("tui")(tui.tui)
 app.add_typer(bench.app, name="bench")
 app.add_typer(data_cli.app, name="data")
 app.add_typer(sbe.app, name="sbe")
@@ -56,15 +57,6 @@ def main(
     ),
 ) -> None:
     """aerodesk: a terminal trading workstation on Aeron and SBE."""
-
-
-@app.command()
-def demo() -> None:
-    """Run the demo desk (synthetic market, simulated venue, market maker) with the TUI."""
-    fail(
-        "`aerodesk demo` is not built yet: the demo needs the oms, the strategy host and the TUI "
-        "(see README, 'Status')."
-    )
 
 
 def run() -> None:

@@ -1,18 +1,10 @@
 """The sim venue's execution client: orders in, venue reports out.
 
 It wraps core/sim's SimVenue (one matching engine per instrument of the venue, behind the latency
-model of configs/venues.toml) and translates the bus messages: decoded NewOrder / CancelOrder /
-ReplaceOrder views (core.codec.messages) become core/sim requests, and venue reports become
-ExecutionReport messages.
-
-Identity mapping: every order trades for the client's `account_id` (self-trade prevention with scope
-"account" therefore keeps the desk's own orders from trading with each other; "strategy" lets
-different strategies cross). Client order ids are the strategy's (`clOrdId`), unique per strategy;
-`orderId` (the oms's id) is echoed on every report. The message's venueId is not checked here: the
-exec daemon routes by venue.
-
-On the wire, `avgPx` is set on fills only (0 elsewhere), and avgPx and fee are rounded half-even to
-the finest Decimal64 that fits (exact for fees of linear instruments).
+model of configs/venues.toml) and translates the bus messages with core/sim/wire.py, the one
+translation the backtest's venue link uses too: decoded NewOrder / CancelOrder / ReplaceOrder views
+become core/sim requests, and venue reports become ExecutionReport messages. Every order trades for
+the client's `account_id`; see core/sim/wire.py for the identity mapping and the report fields.
 """
 
 from __future__ import annotations
@@ -21,14 +13,26 @@ from typing import Any
 
 from adapters.sim.config import SimExecClientConfig
 from adapters.sim.providers import SimInstrumentProvider
-from core.codec.messages import Decimal64, ExecutionReport, OrderFlags, Reason
 from core.marketdata.events import MarketEvent
-from core.oms.money import decimal64
 from core.sim.orders import CancelRequest, NewOrderRequest, ReplaceRequest
-from core.sim.reports import OrderFilled, VenueReport
+from core.sim.reports import VenueReport
 from core.sim.venue import SimVenue
+from core.sim.wire import (
+    cancel_request,
+    encode_execution_report,
+    execution_report_fields,
+    new_order_request,
+    replace_request,
+)
 
-_ZERO = Decimal64(0, 0)
+# The translation lives in core/sim/wire.py; re-exported here, where the exec daemon looks it up.
+__all__ = [
+    "SimExecutionClient",
+    "cancel_request",
+    "execution_report_fields",
+    "new_order_request",
+    "replace_request",
+]
 
 
 class SimExecutionClient:
@@ -75,89 +79,4 @@ class SimExecutionClient:
     def encode_report(self, report: VenueReport, buffer: Any, offset: int = 0) -> int:
         """Write the report as an ExecutionReport at `offset`; returns the bytes written."""
         self.seq += 1
-        return ExecutionReport.encode(
-            buffer, offset, **execution_report_fields(report, self.venue_id, self.seq)
-        )
-
-
-def new_order_request(msg: Any, account_id: int) -> NewOrderRequest:
-    """A decoded NewOrder as a venue request."""
-    return NewOrderRequest(
-        instrument_id=msg.instrumentId,
-        cl_ord_id=msg.clOrdId,
-        side=msg.side,
-        qty=msg.qty,
-        price=msg.price,
-        ord_type=msg.ordType,
-        tif=msg.timeInForce,
-        post_only=bool(msg.flags & OrderFlags.postOnly),
-        account_id=account_id,
-        strategy_id=msg.strategyId,
-        client_id=msg.clientId,
-        order_id=msg.orderId,
-        correlation_id=msg.correlationId,
-    )
-
-
-def cancel_request(msg: Any, account_id: int) -> CancelRequest:
-    return CancelRequest(
-        instrument_id=msg.instrumentId,
-        cl_ord_id=msg.clOrdId,
-        orig_cl_ord_id=msg.origClOrdId,
-        account_id=account_id,
-        strategy_id=msg.strategyId,
-        client_id=msg.clientId,
-        order_id=msg.orderId,
-        correlation_id=msg.correlationId,
-    )
-
-
-def replace_request(msg: Any, account_id: int) -> ReplaceRequest:
-    return ReplaceRequest(
-        instrument_id=msg.instrumentId,
-        cl_ord_id=msg.clOrdId,
-        orig_cl_ord_id=msg.origClOrdId,
-        qty=msg.qty,
-        price=msg.price,
-        account_id=account_id,
-        strategy_id=msg.strategyId,
-        client_id=msg.clientId,
-        order_id=msg.orderId,
-        correlation_id=msg.correlationId,
-    )
-
-
-def execution_report_fields(report: VenueReport, venue_id: int, seq: int) -> dict[str, Any]:
-    """The ExecutionReport message fields (schema names) of a venue report."""
-    fill = report if isinstance(report, OrderFilled) else None
-    return {
-        "orderId": report.order_id,
-        "clOrdId": report.cl_ord_id,
-        "origClOrdId": report.orig_cl_ord_id,
-        "strategyId": report.strategy_id,
-        "clientId": report.client_id,
-        "correlationId": report.correlation_id,
-        "instrumentId": report.instrument_id,
-        "venueId": venue_id,
-        "venueOrderId": str(report.venue_order_id) if report.venue_order_id else "",
-        "execId": report.exec_id,
-        "execType": report.exec_type,
-        "ordStatus": report.ord_status,
-        "side": report.side if report.side is not None else 0,
-        "ordType": report.ord_type if report.ord_type is not None else 0,
-        "timeInForce": report.tif if report.tif is not None else 0,
-        "flags": OrderFlags.postOnly if report.post_only else 0,
-        "price": report.price,
-        "qty": report.qty,
-        "lastPx": fill.last_px if fill else None,
-        "lastQty": fill.last_qty if fill else 0,
-        "cumQty": report.cum_qty,
-        "leavesQty": report.leaves_qty,
-        "avgPx": Decimal64(*decimal64(fill.avg_px)) if fill else _ZERO,
-        "fee": Decimal64(*decimal64(fill.fee)) if fill else _ZERO,
-        "reason": getattr(report, "reason", Reason(0)),
-        "transactTs": report.transact_ts,
-        "ts": report.ts,
-        "seq": seq,
-        "text": getattr(report, "text", ""),
-    }
+        return encode_execution_report(report, self.venue_id, self.seq, buffer, offset)

@@ -1,9 +1,8 @@
 """The in-process, deterministic backtest: the live desk's engines (strategy host, oms, sim venue) in one
 thread on a simulated clock, talking SBE through an in-process bus (harness.py), on seeded synthetic
-markets, optionally correlated through a common factor (factor.py)."""
+markets, correlated through the venue's common factor (core/market/factor.py)."""
 
 from core.backtest.desk import InProcessDesk
-from core.backtest.factor import CommonFactor, CorrelatedMarket
 from core.backtest.harness import Backtest, BacktestConfig
 from core.backtest.result import BacktestResult, Fill, PositionResult
 
@@ -11,8 +10,6 @@ __all__ = [
     "Backtest",
     "BacktestConfig",
     "BacktestResult",
-    "CommonFactor",
-    "CorrelatedMarket",
     "Fill",
     "InProcessDesk",
     "PositionResult",

@@ -18,7 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m core.backtest", description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--duration", type=float, default=300.0, help="simulated seconds")
-    ap.add_argument("--factor-vol", type=float, default=2.0, help="common factor vol, bps per sqrt(s)")
+    ap.add_argument(
+        "--factor-vol",
+        type=float,
+        default=None,
+        help="common factor vol, bps per sqrt(s) (default: venues.toml's factor; 0: independent markets)",
+    )
     ap.add_argument("--strategies", default=None, help="strategies file (default configs/strategies.toml)")
     args = ap.parse_args(argv)
     try:

@@ -11,9 +11,10 @@ timers, oms deadlines), and there handles everything due. At the end the host st
 cancelled), the desk settles for settle_s, and the oms is asked for its positions.
 
 Markets: one SyntheticMarket per instrument with the parameters of configs/venues.toml (or the
-config's overrides); with factor_vol_bps > 0 they share a common factor (core/backtest/factor.py), so
-they are correlated, as a pairs strategy needs. Same seed, configuration and strategies: same messages
-(`result.digest`), fills and PnL.
+config's overrides), built by the same code as the md daemon's synthetic feed (core/market). They share
+the venue's common factor (configs/venues.toml [venues.sim.factor], core/market/factor.py), so they are
+correlated as a pairs strategy needs; `factor_vol_bps` overrides it (0: independent markets). Same
+seed, configuration and strategies: same messages (`result.digest`), fills and PnL.
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ from dataclasses import dataclass, field
 
 from core.agent.clock import SimulatedClock
 from core.backtest.desk import InProcessDesk
-from core.backtest.factor import CommonFactor, CorrelatedMarket
 from core.backtest.result import BacktestResult
 from core.instruments import Instrument, InstrumentCatalog, load_instruments
+from core.market.factor import FactorParams, synthetic_markets
 from core.market.params import SyntheticParams
-from core.market.synthetic import DEFAULT_START_TS_NS, SyntheticMarket
+from core.market.synthetic import DEFAULT_START_TS_NS
 from core.marketdata.events import MarketEvent
 from core.risk.config import RiskConfig, load_risk_config
-from core.sim.config import VenueCatalog, load_venues
+from core.sim.config import SimVenueConfig, VenueCatalog, load_venues
 from core.strategy.config import HostConfig, StrategiesConfig, StrategySpec
 
 _NS = 1_000_000_000
@@ -44,8 +45,9 @@ class BacktestConfig:
     start_ts_ns: int = DEFAULT_START_TS_NS
     symbols: tuple[str, ...] = ()  # markets to generate; () = every instrument the strategies trade
     markets: Mapping[str, SyntheticParams] = field(default_factory=dict)  # else venues.toml's, else defaults
-    factor_vol_bps: float = 0.0  # common factor vol per sqrt(second); 0 = independent markets
-    loadings: Mapping[str, float] = field(default_factory=dict)  # per symbol factor loading (default 1)
+    # common factor vol per sqrt(second): None = the venue's factor (venues.toml), 0 = independent markets
+    factor_vol_bps: float | None = None
+    loadings: Mapping[str, float] = field(default_factory=dict)  # per symbol loading overrides
     md_latency_us: int = 0  # venue event -> strategy host and oms
     bus_latency_us: int = 0  # strategy host <-> oms, each way
     settle_s: float = 2.0  # after the end: time for the last cancels to be answered
@@ -58,7 +60,7 @@ class BacktestConfig:
             raise ValueError(f"duration_s must be positive, got {self.duration_s}")
         if self.md_latency_us < 0 or self.bus_latency_us < 0 or self.settle_s < 0:
             raise ValueError("latencies and settle_s must not be negative")
-        if self.factor_vol_bps < 0:
+        if self.factor_vol_bps is not None and self.factor_vol_bps < 0:
             raise ValueError("factor_vol_bps must not be negative")
 
 
@@ -85,8 +87,17 @@ class Backtest:
         sim_config = venues.sim(config.venue)
         self.instruments = instruments(specs, config, catalog)
         self.clock = SimulatedClock(config.start_ts_ns)
-        self.factor = CommonFactor(config.seed, config.factor_vol_bps, start_ts_ns=config.start_ts_ns)
-        self.markets = [self._market(i, sim_config.markets) for i in self.instruments]
+        self.factor = factor_params(config, sim_config, self.instruments)
+        self.markets = synthetic_markets(
+            self.instruments,
+            {
+                i.symbol: config.markets.get(i.symbol) or sim_config.markets.get(i.symbol)
+                for i in self.instruments
+            },
+            seed=config.seed,
+            start_ts_ns=config.start_ts_ns,
+            factor=self.factor,
+        )
         self.desk = InProcessDesk(
             specs,
             catalog=catalog,
@@ -104,24 +115,6 @@ class Backtest:
         )
         self.host = self.desk.host
         self._ran = False
-
-    def _market(self, inst: Instrument, configured: Mapping[str, SyntheticParams]) -> SyntheticMarket:
-        cfg = self.config
-        params = (
-            cfg.markets.get(inst.symbol)
-            or configured.get(inst.symbol)
-            or SyntheticParams.for_instrument(inst)
-        )
-        if cfg.factor_vol_bps > 0:
-            return CorrelatedMarket(
-                inst,
-                params,
-                factor=self.factor,
-                loading=cfg.loadings.get(inst.symbol, 1.0),
-                seed=cfg.seed,
-                start_ts_ns=cfg.start_ts_ns,
-            )
-        return SyntheticMarket(inst, params, seed=cfg.seed, start_ts_ns=cfg.start_ts_ns)
 
     def run(self) -> BacktestResult:
         if self._ran:
@@ -177,6 +170,23 @@ class Backtest:
             risk_events=list(desk.risk_events),
             digest=desk.digest,
         )
+
+
+def factor_params(
+    config: BacktestConfig, venue: SimVenueConfig, instruments: Sequence[Instrument]
+) -> FactorParams | None:
+    """The common factor of the run: the venue's, or factor_vol_bps with loadings (default 1 each)."""
+    if config.factor_vol_bps is None:
+        if venue.factor is None:
+            return None
+        return FactorParams(
+            venue.factor.vol_bps, {**venue.factor.loadings, **config.loadings}, venue.factor.step_ms
+        )
+    if config.factor_vol_bps == 0:
+        return None
+    return FactorParams(
+        config.factor_vol_bps, {i.symbol: config.loadings.get(i.symbol, 1.0) for i in instruments}
+    )
 
 
 def instruments(

@@ -12,6 +12,14 @@ Inputs
   seq gap empties that instrument's market view until the next snapshot (the md daemon republishes
   them periodically), so the sim never trades against a book it knows is stale.
 
+Tick-to-order latency: for every NewOrder with a nonzero triggerTs (the publishTs of the market data
+that led the strategy to it; the oms forwards it and the strategy's sendTs unchanged) the daemon
+publishes a LatencySample on the heartbeats stream once the duty cycle's orders are handled: ts and
+venueAckTs = the order's arrival here (this daemon's clock, read before anything else is done with
+it), mdPublishTs = triggerTs, strategySendTs = sendTs, omsAcceptTs = 0 (a venue NewOrder has no field
+for it). All on one host's epoch clock, so arrival - triggerTs is md publish -> exec arrival, three
+hops. Samples are telemetry: one the stream does not take is counted (latency_dropped), never retried.
+
 Outputs (venue_reports): ExecutionReport for every venue event, acks (New), fills (Trade), Canceled,
 Replaced, Expired, and refusals with a reason: Rejected (unknown instrument, price off tick or not
 positive, quantity off lot / below min / above max, post-only that would take, duplicate clOrdId ...),
@@ -62,6 +70,7 @@ from core.codec.messages import (
     ExecType,
     ExecutionReport,
     FeedState,
+    LatencySample,
     NewOrder,
     OrdStatus,
     QueryType,
@@ -149,6 +158,7 @@ class VenueGateway:
         clock: Clock,
         *,
         restate_finished: int = 10_000,
+        telemetry: Publisher | None = None,
     ) -> None:
         self.role_name = role_name
         self.client = client  # adapters.sim.SimExecutionClient (or any client of the same shape)
@@ -159,6 +169,9 @@ class VenueGateway:
         self._restate_finished = restate_finished
         self._buf = bytearray(publisher.stream.max_message_length)
         self._outbox: deque[bytes] = deque()  # encoded reports waiting for the stream, in order
+        self.telemetry = telemetry  # the heartbeats stream, for LatencySamples (None: not measured)
+        self._samples: list[tuple[int, int, int, int, int]] = []  # arrival, trigger, send, strategy, clOrdId
+        self._sample_buf = bytearray(LatencySample.BLOCK_LENGTH + 8)
         self._working: dict[int, Any] = {}  # orderId -> last report of a working order
         self._finished: OrderedDict[int, Any] = OrderedDict()  # orderId -> last report, bounded
         self._md_seq: dict[int, int] = {}
@@ -179,6 +192,8 @@ class VenueGateway:
             "market_events": 0,
             "md_gaps": 0,
             "md_bad": 0,
+            "latency_samples": 0,
+            "latency_dropped": 0,
         }
         self.orders_dispatcher = aerodesk_dispatcher(decoder=decode, label="venue_orders")
         self.orders_dispatcher.on(NewOrder.TEMPLATE_ID, self.on_new_order)
@@ -205,6 +220,8 @@ class VenueGateway:
             work += self.md_sub.poll()
         if self.orders_sub is not None:
             work += self.orders_sub.poll()
+            if self._samples:
+                self._publish_samples()
         now = self.clock.time_ns()
         due = self.client.next_due()
         if due is not None and due <= now:
@@ -223,9 +240,12 @@ class VenueGateway:
 
     # -- orders in --------------------------------------------------------------------------------
     def on_new_order(self, m: Any, _header: Any) -> None:
+        arrival = self.clock.time_ns()
         if not self._ours(m):
             return
         self.c["orders_new"] += 1
+        if m.triggerTs > 0 and self.telemetry is not None:
+            self._samples.append((arrival, m.triggerTs, m.sendTs, m.strategyId, m.clOrdId))
         if not m.orderId:
             self.c["no_order_id"] += 1
             self._refuse_new(m, "orderId is 0: venue orders carry the oms's order id")
@@ -373,6 +393,28 @@ class VenueGateway:
             return None
         return TradeEvent(iid, m.tradeId, ts, ts, m.price, m.qty, Aggressor(int(side)))
 
+    # -- latency telemetry --------------------------------------------------------------------------
+    def _publish_samples(self) -> None:
+        assert self.telemetry is not None
+        buf = self._sample_buf
+        for arrival, trigger_ts, send_ts, strategy_id, cl_ord_id in self._samples:
+            length = LatencySample.encode(
+                buf,
+                0,
+                ts=arrival,
+                strategyId=strategy_id,
+                clOrdId=cl_ord_id,
+                mdPublishTs=trigger_ts,
+                strategySendTs=send_ts,
+                omsAcceptTs=0,
+                venueAckTs=arrival,
+            )
+            if self.telemetry.offer(memoryview(buf)[:length]) is True:
+                self.c["latency_samples"] += 1
+            else:
+                self.c["latency_dropped"] += 1
+        self._samples.clear()
+
     # -- reports out ------------------------------------------------------------------------------
     def _emit(self, report: Any) -> None:
         length = self.client.encode_report(report, self._buf, 0)
@@ -466,6 +508,7 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[VenueGateway]:
         host.bus.publisher("venue_reports", retry=REPORT_RETRY),
         host.clock,
         restate_finished=config.restate_finished,
+        telemetry=host.heartbeat.publisher,
     )
     gateway.subscribe(host)
     return [gateway]

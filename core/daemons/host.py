@@ -77,13 +77,17 @@ class DaemonHost:
         out.update((k, v) for k, v in bus.items() if k not in out)
         return out
 
+    def duty_agents(self, agents: Sequence[Agent]) -> list[Agent]:
+        """The daemon's agents followed by its heartbeat: what runs in its duty cycle after the bus
+        client (a composite daemon runs its members' in one cycle, see core/daemons/composite.py)."""
+        self.agents = list(agents)
+        return [*self.agents, _MarkRunning(self.heartbeat), self.heartbeat]
+
     def run(self, agents: Sequence[Agent]) -> int:
         """Run until SIGTERM/SIGINT; the exit code is 0 on a clean stop, 1 when an agent failed."""
-        self.agents = list(agents)
-        running = _MarkRunning(self.heartbeat)
         idle = parse_idle_strategy(self.spec.idle_strategy)
         return run_agents_main(
-            [self.bus, *self.agents, running, self.heartbeat],
+            [self.bus, *self.duty_agents(agents)],
             idle_strategy=idle,
             error_policy=ErrorPolicy.STOP,
             role_name=self.spec.name,

@@ -9,7 +9,8 @@ due by then (core/marketdata/events.py). Two shapes exist:
 
 The md daemon's `[daemon.config]` names the feed with `feed`:
 
-    feed = "synthetic"   # seed, symbols, venue, rate_multiplier
+    feed = "synthetic"   # seed, symbols, venue, rate_multiplier, factor (true: the venue's common
+                         # factor of venues.toml correlates its instruments; false: independent)
     feed = "binance"     # path, format (binance-spot | binance-usdm), symbols, speed
     feed = "lobster"     # path, timezone, speed
     feed = "package.module:factory"   # factory(config: Table, catalog: InstrumentCatalog) -> Feed
@@ -31,6 +32,7 @@ from typing import Any, Protocol
 
 from core.config import ConfigError, Table
 from core.instruments import Instrument, InstrumentCatalog, load_instruments
+from core.market.factor import FactorParams
 from core.market.feed import SyntheticFeed
 from core.market.params import SyntheticParams
 from core.marketdata.events import FeedStateEvent, FeedStatus, MarketEvent
@@ -60,7 +62,13 @@ class Feed(Protocol):
 class SyntheticMarketFeed:
     """The seeded synthetic markets of a sim venue's instruments, opened at the clock's time on start."""
 
-    def __init__(self, instruments: list[Instrument], params: dict[str, SyntheticParams], seed: int) -> None:
+    def __init__(
+        self,
+        instruments: list[Instrument],
+        params: dict[str, SyntheticParams],
+        seed: int,
+        factor: FactorParams | None = None,
+    ) -> None:
         if not instruments:
             raise ValueError("the synthetic feed has no instruments")
         self.name = "synthetic"
@@ -68,12 +76,13 @@ class SyntheticMarketFeed:
         self.instruments = instruments
         self.params = params
         self.seed = seed
+        self.factor = factor
         self.feed: SyntheticFeed | None = None
         self.events = 0
 
     def start(self, now_ns: int) -> None:
         self.feed = SyntheticFeed.for_instruments(
-            self.instruments, self.params, seed=self.seed, start_ts_ns=now_ns
+            self.instruments, self.params, seed=self.seed, start_ts_ns=now_ns, factor=self.factor
         )
 
     def poll(self, now_ns: int, limit: int) -> list[MarketEvent]:
@@ -97,8 +106,9 @@ def synthetic_feed(t: Table, catalog: InstrumentCatalog) -> SyntheticMarketFeed:
     multiplier = t.get("rate_multiplier", float, 1.0)
     if multiplier <= 0:
         raise t.error("rate_multiplier", f"must be positive, got {multiplier}")
+    use_factor = t.get("factor", bool, True)
     try:
-        configured = load_venues(instruments=catalog).sim(venue).markets
+        sim = load_venues(instruments=catalog).sim(venue)
     except KeyError as e:
         raise t.error("venue", str(e).strip("'\"")) from None
     at_venue = [i for i in catalog if i.venue == venue]
@@ -110,11 +120,11 @@ def synthetic_feed(t: Table, catalog: InstrumentCatalog) -> SyntheticMarketFeed:
         at_venue = [known[s] for s in symbols]
     params = {}
     for inst in at_venue:
-        p = configured.get(inst.symbol) or SyntheticParams.for_instrument(inst)
+        p = sim.markets.get(inst.symbol) or SyntheticParams.for_instrument(inst)
         params[inst.symbol] = dataclasses.replace(p, event_rate_hz=p.event_rate_hz * multiplier)
     if not at_venue:
         raise t.error("venue", f"venue {venue!r} has no instruments in the catalog")
-    return SyntheticMarketFeed(at_venue, params, seed)
+    return SyntheticMarketFeed(at_venue, params, seed, sim.factor if use_factor else None)
 
 
 # -- recorded files ---------------------------------------------------------------------------------

@@ -14,11 +14,27 @@ restart_window_ms = 60000
 
 [[daemon]]                         # start order = file order; stop order is the reverse
 name = "oms"                       # unique in the profile; also its heartbeat role
-kind = "oms"                       # md | oms | exec | strategy | recorder
+kind = "oms"                       # md | oms | exec | strategy | recorder | composite
 idle_strategy = "backoff:50us"     # optional override
 restart = "on-failure"             # on-failure (default) | never
 [daemon.config]                    # the kind's own settings, checked strictly by the kind
 ...
+
+A `composite` daemon runs several kinds' agents in one process, on one thread, with one bus client
+and the composite's idle strategy (the low-latency profile's hot path). It has no config of its own;
+each member has a name (unique in the profile: it is the member's heartbeat role), a kind and its
+kind's config. Members start in file order and share the composite's idle strategy and restart
+policy (they cannot set their own); the supervisor sees one daemon, the composite.
+
+[[daemon]]
+name = "hot-path"
+kind = "composite"
+idle_strategy = "busy-spin"
+[[daemon.member]]
+name = "md"
+kind = "md"
+[daemon.member.config]
+feed = "synthetic"
 """
 
 from __future__ import annotations
@@ -29,7 +45,9 @@ from pathlib import Path
 from core.agent.idle import parse_idle_strategy
 from core.config import ConfigError, Table, configs_dir, load_toml
 
-KINDS = ("md", "oms", "exec", "strategy", "recorder")
+MEMBER_KINDS = ("md", "oms", "exec", "strategy", "recorder")
+COMPOSITE = "composite"
+KINDS = (*MEMBER_KINDS, COMPOSITE)
 RESTART_POLICIES = ("on-failure", "never")
 
 
@@ -40,6 +58,11 @@ class DaemonSpec:
     idle_strategy: str
     restart: str
     config: Table  # the kind-specific [daemon.config] table, validated by the kind's builder
+    members: tuple[DaemonSpec, ...] = ()  # a composite's members, in start order (else empty)
+
+    def names(self) -> tuple[str, ...]:
+        """This daemon's name and its members' (every heartbeat role it publishes)."""
+        return (self.name, *(m.name for m in self.members))
 
 
 @dataclass(frozen=True)
@@ -119,30 +142,64 @@ def _daemons(root: Table, desk: Table) -> list[DaemonSpec]:
     out: list[DaemonSpec] = []
     names: set[str] = set()
     for t in root.tables("daemon"):
-        name = t.get("name", str)
-        if not name or not all(c.isalnum() or c in "-_" for c in name):
-            raise t.error("name", f"must be letters, digits, - or _ (got {name!r})")
-        if name in names:
-            raise t.error("name", f"duplicate daemon name {name!r}")
-        names.add(name)
+        name = _name(t, names)
         kind = t.get("kind", str)
         if kind not in KINDS:
             raise t.error("kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
         restart = t.get("restart", str, "on-failure")
         if restart not in RESTART_POLICIES:
             raise t.error("restart", f"must be one of {', '.join(RESTART_POLICIES)}, got {restart!r}")
+        idle = _idle(t, "idle_strategy", default_idle)
+        members: tuple[DaemonSpec, ...] = ()
+        if kind == COMPOSITE:
+            if "config" in t:
+                raise t.error(
+                    "config", "a composite has no config of its own: give each [[daemon.member]] its config"
+                )
+            members = tuple(_members(t, names, idle, restart))
+        elif "member" in t:
+            raise t.error("member", f"only a {COMPOSITE} daemon has members (this one is a {kind})")
         spec = DaemonSpec(
             name=name,
             kind=kind,
-            idle_strategy=_idle(t, "idle_strategy", default_idle),
+            idle_strategy=idle,
             restart=restart,
             config=t.table("config", default_empty=True),
+            members=members,
         )
         t.reject_unknown()
         out.append(spec)
     if not out:
         raise root.error("daemon", "a profile needs at least one [[daemon]]")
     return out
+
+
+def _name(t: Table, names: set[str]) -> str:
+    """A daemon's or member's name: unique across the profile (it is a heartbeat role)."""
+    name = t.get("name", str)
+    if not name or not all(c.isalnum() or c in "-_" for c in name):
+        raise t.error("name", f"must be letters, digits, - or _ (got {name!r})")
+    if name in names:
+        raise t.error("name", f"duplicate daemon name {name!r}")
+    names.add(name)
+    return name
+
+
+def _members(t: Table, names: set[str], idle: str, restart: str) -> list[DaemonSpec]:
+    members = []
+    for m in t.tables("member"):
+        name = _name(m, names)
+        kind = m.get("kind", str)
+        if kind not in MEMBER_KINDS:
+            raise m.error("kind", f"a member's kind must be one of {', '.join(MEMBER_KINDS)}, got {kind!r}")
+        for key in ("idle_strategy", "restart"):
+            if key in m:
+                raise m.error(key, f"members run on their composite's thread: set {key} on the composite")
+        members.append(DaemonSpec(name, kind, idle, restart, m.table("config", default_empty=True)))
+        m.reject_unknown()
+    if not members:
+        raise t.error("member", "a composite needs at least one [[daemon.member]]")
+    return members
 
 
 def _idle(t: Table, key: str, default: str) -> str:

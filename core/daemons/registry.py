@@ -12,6 +12,7 @@ BUILDERS: dict[str, str] = {
     "exec": "core.daemons.exec",
     "strategy": "core.daemons.strategy",
     "recorder": "core.daemons.recorder",
+    "composite": "core.daemons.composite",
 }
 
 

@@ -6,6 +6,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 
 from core.instruments import Instrument
+from core.market.factor import FactorParams, synthetic_markets
 from core.market.params import SyntheticParams
 from core.market.synthetic import DEFAULT_START_TS_NS, SyntheticMarket
 from core.marketdata.events import BookSnapshotEvent, MarketEvent
@@ -30,12 +31,11 @@ class SyntheticFeed:
         *,
         seed: int = 0,
         start_ts_ns: int = DEFAULT_START_TS_NS,
+        factor: FactorParams | None = None,
     ) -> SyntheticFeed:
-        """One market per instrument, with `params[symbol]` or the instrument's defaults."""
-        params = params or {}
-        return cls(
-            SyntheticMarket(i, params.get(i.symbol), seed=seed, start_ts_ns=start_ts_ns) for i in instruments
-        )
+        """One market per instrument, with `params[symbol]` or the instrument's defaults; with a
+        `factor`, the instruments it loads are correlated through it (core/market/factor.py)."""
+        return cls(synthetic_markets(instruments, params, seed=seed, start_ts_ns=start_ts_ns, factor=factor))
 
     def events_until(self, ts_ns: int) -> list[MarketEvent]:
         batches = [m.events_until(ts_ns) for m in self.markets]

@@ -107,6 +107,8 @@ class OmsEngine(Queries):
             m.price,
             m.qty,
             _operator(m.operator),
+            send_ts=m.sendTs,
+            trigger_ts=m.triggerTs,
         )
         self.submit(req)
 

@@ -30,7 +30,13 @@ __all__ = ["FLATTEN", "MANUAL", "NO_REASON", "POST_ONLY", "REDUCE_ONLY", "OrderF
 
 
 class OrderRequest:
-    """A NewOrder as the engine takes it (from a decoded message or built by the oms itself)."""
+    """A NewOrder as the engine takes it (from a decoded message or built by the oms itself).
+
+    `send_ts` and `trigger_ts` are the requester's sendTs and triggerTs (the market-data publishTs
+    that led to the order): the venue order carries them on unchanged so the exec gateway can measure
+    tick-to-order. The oms's own orders (flatten) have neither: their venue order says the oms's time
+    and triggerTs 0.
+    """
 
     __slots__ = (
         "account_id",
@@ -43,9 +49,11 @@ class OrderRequest:
         "ord_type",
         "price",
         "qty",
+        "send_ts",
         "side",
         "strategy_id",
         "tif",
+        "trigger_ts",
         "venue_id",
     )
 
@@ -65,6 +73,9 @@ class OrderRequest:
         qty: int,
         operator: Operator,
         account_id: int = 0,
+        *,
+        send_ts: int = 0,
+        trigger_ts: int = 0,
     ) -> None:
         self.correlation_id = correlation_id
         self.client_id = client_id
@@ -80,6 +91,8 @@ class OrderRequest:
         self.qty = qty
         self.operator = operator
         self.account_id = account_id
+        self.send_ts = send_ts
+        self.trigger_ts = trigger_ts
 
 
 _SIDES = frozenset(Side)
@@ -178,8 +191,8 @@ class OrderFlow(EngineState):
                 flags=req.flags,
                 price=req.price,
                 qty=req.qty,
-                sendTs=self.now,
-                triggerTs=0,
+                sendTs=req.send_ts or self.now,
+                triggerTs=req.trigger_ts,
                 operator=req.operator,
             ),
         )

@@ -6,7 +6,8 @@ Reports arrive duplicated and out of order; none is ever applied twice:
   executions from 1 again, and its new reports (for new orders) must not be taken for old ones;
 - a fill before the ack moves PendingNew straight to PartiallyFilled / Filled; the ack that follows
   changes nothing (stale_acks);
-- a cancel / expiry after the fill that completed the order changes nothing (late_reports);
+- a cancel / expiry after the fill that completed the order changes nothing (late_reports), nor does
+  a refused cancel or replace that the fill overtook;
 - a fill after a cancel was acknowledged is still booked (it happened: late_fills), the status stays;
 - a report for an order the oms does not know is counted and reported (RiskEvent, Reason.UnknownOrder),
   never booked; reconciliation restates such differences;
@@ -213,21 +214,19 @@ class VenueReports(OrderFlow):
         cl_ord_id, corr, price, qty = order.pending
         old_cl = order.cl_ord_id
         order.move(S.Replaced, self.now)
-        self._er(
-            order,
-            ExecType.Replaced,
-            cl_ord_id=cl_ord_id,
-            orig_cl_ord_id=old_cl,
-            correlation_id=corr,
-            transact_ts=m.transactTs,
-        )
+        # the new terms first: the Replaced report states the order as it now stands (price, qty, leaves)
         order.cl_ord_id, order.correlation_id, order.price, order.qty = cl_ord_id, corr, price, qty
         order.pending = None
+        self._er(order, ExecType.Replaced, orig_cl_ord_id=old_cl, transact_ts=m.transactTs)
         order.move(order.fill_status() if order.cum_qty else S.New, self.now)
         if self.kill.engaged and order.working:
             self._system_cancel(order, "replaced while killed")
 
     def _replace_rejected(self, order: Order, m) -> None:
+        if order.status in TERMINAL:
+            self.counters["late_reports"] += 1  # a fill completed it while the replace was pending
+            order.pending = None
+            return
         if order.status != S.PendingReplace:
             raise InvalidTransition(order, order.prior)
         cl_ord_id, corr, _, _ = order.pending or (0, order.correlation_id, None, 0)

@@ -1,7 +1,8 @@
 """configs/venues.toml: every venue the instruments reference, and the simulated venue's settings.
 
 `[venues.NAME]` tables carry a stable numeric `id` (the wire's VenueId) and a `kind`: "sim" for the
-simulated matching venue (latency, fees, self-trade policy, queue model, synthetic markets), "data" for
+simulated matching venue (latency, fees, self-trade policy, queue model, synthetic markets and their
+common factor, core/market/factor.py), "data" for
 venues we only replay recorded market data from. Reading is strict: unknown keys are errors naming the
 file and key, and every instrument's venue must be configured.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from core.config.base import ConfigError, Table, configs_dir, load_toml
 from core.instruments import InstrumentCatalog, load_instruments
+from core.market.factor import FactorParams, read_factor
 from core.market.params import SyntheticParams, read_params
 
 VENUE_KINDS = ("sim", "data")
@@ -53,6 +55,7 @@ class SimVenueConfig:
     queue_cancels: QueueCancels = QueueCancels.BACK
     terminal_memory: int = 100_000  # finished orders remembered for "too late to cancel"
     markets: dict[str, SyntheticParams] = field(default_factory=dict)  # by symbol
+    factor: FactorParams | None = None  # a common factor correlating the synthetic markets
 
     def __post_init__(self) -> None:
         if self.order_latency_ns < 0 or self.report_latency_ns < 0:
@@ -157,6 +160,9 @@ def _sim(name: str, t: Table, catalog: InstrumentCatalog) -> SimVenueConfig:
                 mt.file, mt.prefix, f"no instrument {symbol!r} at venue {name!r} in the catalog"
             )
         markets[symbol] = read_params(mt, inst)
+    factor = None
+    if "factor" in t:
+        factor = read_factor(t.table("factor"), [i.symbol for i in catalog if i.venue == name])
     return SimVenueConfig(
         order_latency_ns=non_negative("order_latency_us") * 1000,
         report_latency_ns=non_negative("report_latency_us") * 1000,
@@ -167,6 +173,7 @@ def _sim(name: str, t: Table, catalog: InstrumentCatalog) -> SimVenueConfig:
         queue_cancels=_choice(t, "queue_cancels", QueueCancels, QueueCancels.BACK),
         terminal_memory=non_negative("terminal_memory") if "terminal_memory" in t else 100_000,
         markets=markets,
+        factor=factor,
     )
 
 

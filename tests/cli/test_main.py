@@ -35,10 +35,11 @@ def test_console_script_runs():
     assert out.stdout.startswith("aerodesk ")
 
 
-def test_demo_is_not_faked_before_it_exists():
-    result = runner.invoke(app, ["demo"])
-    assert result.exit_code == 1
-    assert "not built yet" in result.output
+def test_demo_and_tui_are_commands():
+    for command in ("demo", "tui"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "--read-only" in result.output
 
 
 def test_bench_group_lists_benchmarks():
