@@ -20,10 +20,7 @@ app = typer.Typer(
 
 app.command("demo")(demo.demo)
 app.command("tui")(tui.tui)
-app.add_typer(bench.app, name="bench")
-app.add_typer(data_cli.app, name="data")
-app.add_typer(sbe.app, name="sbe")
-app.add_typer(desk.app)
+app.add_typer(desk.app)  # up, down, status, restart
 app.command("kill")(control.kill)
 app.command("release")(control.release)
 app.command("flatten")(control.flatten)
@@ -35,6 +32,9 @@ app.command("risk")(queries.risk)
 app.add_typer(orders.app, name="order")
 app.add_typer(log.app, name="log")
 app.command("replay")(replay.replay)
+app.add_typer(data_cli.app, name="data")
+app.add_typer(sbe.app, name="sbe")
+app.add_typer(bench.app, name="bench")
 
 
 def _version() -> str:

@@ -59,9 +59,12 @@ def replay(
         help="Seconds to wait for subscribers on the target desk's streams.",
     ),
 ) -> None:
-    """Republish JOURNAL's market data (or --streams) into the running desk --into, preserving the
-    recorded relative timing at --speed X, or as fast as possible with --max. With --verify: re-run the
-    oms's WAL through a fresh oms and compare its outputs with those recorded in JOURNAL."""
+    """Republish a journal's market data into a running desk, or verify the oms against it.
+
+    With --into: the recorded market data (or --streams) at the recorded pace times --speed, or as fast
+    as possible with --max. With --verify: re-run the oms's WAL through a fresh oms and compare its
+    outputs with those recorded in JOURNAL.
+    """
     if verify:
         if into is not None or as_fast_as_possible or speed is not None:
             fail(

@@ -95,21 +95,30 @@ class MessageDispatcher:
             raise ValueError(f"schema id and version are uint16, got {schema_id}, {schema_version}")
         self.schema_id = schema_id
         self.schema_version = schema_version
-        self.decoder = decoder
-        self.copy = copy
+        self._decoder = decoder
+        self._copy = copy
         self.default_handler = default_handler
         self.label = label
         self.counters = SubscriberCounters()
         self._report = report or RateLimitedLog(log)
         self._handlers: dict[int, MessageHandler] = {}
+        # header bytes -> (handler, minimum frame length); only headers that passed every check
         self._cache: dict[bytes, tuple[MessageHandler, int]] = {}
-        self.on_fragment: Callable[[Any, Any], None] = self._build()
+        self.on_fragment: Callable[[Any, Any], None] = self._build()  # built once: subscribers bind it
+
+    @property
+    def decoder(self) -> Decoder | None:
+        return self._decoder  # fixed at construction: the poll handler is built around it
+
+    @property
+    def copy(self) -> bool:
+        return self._copy
 
     def on(self, template_id: int, handler: MessageHandler) -> MessageDispatcher:
         if not 0 <= template_id <= _UINT16_MAX:
             raise ValueError(f"template id is uint16, got {template_id}")
         self._handlers[template_id] = handler
-        self.on_fragment = self._build()
+        self._cache.clear()  # cached headers carry their handler; the poll handler itself is unchanged
         return self
 
     def __call__(self, buffer: Any, header: Any) -> None:
@@ -122,16 +131,16 @@ class MessageDispatcher:
         already passed every check, giving the handler and the minimum frame length; one length
         comparison remains. Anything else (a header not seen yet, bad input, zero-copy views) takes the
         fully checked path, which fills the cache (bounded: a stream of odd headers cannot grow it).
+        Everything the fast path touches is bound to a closure cell: no attribute chains per message.
         """
-        self._cache = {}
         cache_get = self._cache.get
         counters = self.counters
         slow = self._dispatch_checked
         handler_failed = self._handler_failed
-        decoder = self.decoder
+        decoder = self._decoder
         bad_decode = self._bad_decode
 
-        if not self.copy:
+        if not self._copy:
 
             def on_view(buffer: Any, header: Any) -> None:
                 try:
@@ -166,13 +175,11 @@ class MessageDispatcher:
             try:
                 frame = buffer.tobytes()
                 entry = cache_get(frame[:8])
-                if entry is not None:
-                    handler, min_length = entry
-                    if len(frame) >= min_length:
-                        handler(frame, header)
-                        counters.received += 1
-                        return
-                slow(frame, header)
+                if entry is not None and len(frame) >= entry[1]:
+                    entry[0](frame, header)
+                    counters.received += 1
+                else:
+                    slow(frame, header)
             except Exception as e:
                 handler_failed(e, header)
 
@@ -208,12 +215,12 @@ class MessageDispatcher:
         if handler is None:
             self._bad(BAD_TEMPLATE, f"no handler for template id {template_id}", header)
             return
-        if self.copy and len(self._cache) < _MAX_CACHED_HEADERS:
+        if self._copy and len(self._cache) < _MAX_CACHED_HEADERS:
             self._cache[bytes(frame[:HEADER_LENGTH])] = (handler, HEADER_LENGTH + block_length)
         message = frame
-        if self.decoder is not None:
+        if self._decoder is not None:
             try:
-                message = self.decoder(frame)
+                message = self._decoder(frame)
             except Exception as e:
                 self._bad_decode(frame, e, header)
                 return

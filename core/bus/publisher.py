@@ -26,6 +26,7 @@ from core.agent.idle import IdleStrategy, backoff
 from core.agent.ratelimit import RateLimitedLog
 from core.bus.config import StreamConfig
 from core.bus.counters import PublisherCounters
+from core.bus.errors import BusError
 
 if TYPE_CHECKING:
     from core.bus.client import BusClient
@@ -51,7 +52,7 @@ class OfferFailure(enum.Enum):
 class RetryPolicy:
     """How many times each retryable outcome is retried (with the idle strategy between attempts)."""
 
-    back_pressured: int = 50  # ~3 ms with the default back-off: absorbs a burst, bounds the stall
+    back_pressured: int = 50  # <= ~2.5 ms with the default back-off: absorbs a burst, bounds the stall
     admin_action: int = 10  # the next attempt normally succeeds
     not_connected: int = 0  # nobody is listening: report it, do not stall the duty cycle
 
@@ -59,11 +60,9 @@ class RetryPolicy:
 DEFAULT_RETRY = RetryPolicy()
 NO_RETRY = RetryPolicy(0, 0, 0)
 
-_OUTCOMES = {
-    pyaeron.BACK_PRESSURED: (OfferFailure.BACK_PRESSURED, "back_pressured", "dropped_bp"),
-    pyaeron.NOT_CONNECTED: (OfferFailure.NOT_CONNECTED, "not_connected", "dropped_nc"),
-    pyaeron.ADMIN_ACTION: (OfferFailure.ADMIN_ACTION, "admin_action", "dropped_admin"),
-}
+BACK_PRESSURED = pyaeron.BACK_PRESSURED
+NOT_CONNECTED = pyaeron.NOT_CONNECTED
+ADMIN_ACTION = pyaeron.ADMIN_ACTION
 
 
 class Publisher:
@@ -110,26 +109,38 @@ class Publisher:
                 self.counters.sent += 1
                 return True
             return self._retry(result, buffer, offset, length)
-        return self._drop(OfferFailure.CLOSED, "dropped_closed")
+        return self._drop_closed()
 
     def _retry(
         self, result: Any, buffer: Any, offset: int, length: int | None
     ) -> Literal[True] | OfferFailure:
+        """The rare path: count the outcome, retry it a bounded number of times, else drop and say why.
+
+        The idle strategy is reset only when a retried offer gets through, not on entry: under sustained
+        back pressure each offer continues the back-off (parks) instead of spinning and yielding again,
+        so a congested publisher does not take the CPU its subscribers need to catch up.
+        """
         counters = self.counters
         idle = self._idle
-        idle.reset()
+        retries = self._retries
         attempts = 0
         while True:
-            failure, seen, dropped = _OUTCOMES[result]
-            setattr(counters, seen, getattr(counters, seen) + 1)
-            if attempts >= self._retries[result]:
-                return self._drop(failure, dropped)
+            if result is BACK_PRESSURED:
+                counters.back_pressured += 1
+            elif result is NOT_CONNECTED:
+                counters.not_connected += 1
+            elif result is ADMIN_ACTION:
+                counters.admin_action += 1
+            else:  # pyaeron raises for terminal outcomes; anything else is a contract change
+                raise BusError(f"stream {self.stream.name}: unexpected offer result {result!r}")
+            if attempts >= retries[result]:
+                return self._drop(result)
             attempts += 1
-            if result is not pyaeron.ADMIN_ACTION:
+            if result is not ADMIN_ACTION:
                 idle.idle(0)
             pub = self._pub
             if pub is None:
-                return self._drop(OfferFailure.CLOSED, "dropped_closed")
+                return self._drop_closed()
             try:
                 result = (
                     pub.offer(buffer) if length is None else pub.offer(buffer, offset=offset, length=length)
@@ -138,26 +149,44 @@ class Publisher:
                 return self._failed(e)
             if result is True:
                 counters.sent += 1
+                idle.reset()
                 return True
 
     def _failed(self, e: pyaeron.AeronError) -> OfferFailure:
         if isinstance(e, pyaeron.PublicationClosed | pyaeron.ResourceClosed):
             self.client._resource_closed(self)
-            return self._drop(OfferFailure.CLOSED, "dropped_closed")
+            return self._drop_closed()
         if isinstance(e, pyaeron.MaxPositionExceeded):
             self._report.report("max_position", f"stream {self.stream.name}: max position reached; renewing")
             self.client._resource_closed(self)
-            return self._drop(OfferFailure.MAX_POSITION, "dropped_max_pos")
+            return self._drop_other(OfferFailure.MAX_POSITION, "dropped_max_pos")
         if "max_message_length" in str(e):  # "(22) Invalid argument ... length=N > max_message_length=M"
             self._report.report(
                 "too_big",
                 f"stream {self.stream.name}: message longer than its maximum of "
                 f"{self.stream.max_message_length} bytes (term_length / 8) not sent",
             )
-            return self._drop(OfferFailure.TOO_BIG, "dropped_too_big")
+            return self._drop_other(OfferFailure.TOO_BIG, "dropped_too_big")
         raise e
 
-    def _drop(self, failure: OfferFailure, counter: str) -> OfferFailure:
+    def _drop(self, result: Any) -> OfferFailure:
+        c = self.counters
+        c.dropped += 1
+        if result is BACK_PRESSURED:
+            c.dropped_bp += 1
+            return OfferFailure.BACK_PRESSURED
+        if result is NOT_CONNECTED:
+            c.dropped_nc += 1
+            return OfferFailure.NOT_CONNECTED
+        c.dropped_admin += 1
+        return OfferFailure.ADMIN_ACTION
+
+    def _drop_closed(self) -> OfferFailure:
+        self.counters.dropped += 1
+        self.counters.dropped_closed += 1
+        return OfferFailure.CLOSED
+
+    def _drop_other(self, failure: OfferFailure, counter: str) -> OfferFailure:
         c = self.counters
         c.dropped += 1
         setattr(c, counter, getattr(c, counter) + 1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pyaeron
@@ -56,6 +57,9 @@ class Subscriber:
         self.fragment_limit = fragment_limit
         self.assemble = assemble
         self._sub: Any = None  # pyaeron.Subscription while attached
+        # While attached: the subscription's poll with the fragment handler bound, called with a limit.
+        # (Handlers are built once, so binding them at attach time is safe.)
+        self._poll: Callable[[int], int] | None = None
         self._closed = False
 
     @property
@@ -64,14 +68,11 @@ class Subscriber:
 
     def poll(self, fragment_limit: int | None = None) -> int:
         """Deliver up to `fragment_limit` fragments; returns the number read (0 when idle or detached)."""
-        sub = self._sub
-        if sub is None:
+        poll = self._poll
+        if poll is None:
             return 0
-        on_fragment = self.handler.on_fragment  # re-read: handlers may have been added since
         try:
-            if self.assemble:
-                return sub.poll(on_fragment, fragment_limit or self.fragment_limit)
-            return sub.poll(on_fragment, fragment_limit or self.fragment_limit, assemble=False)
+            return poll(fragment_limit or self.fragment_limit)
         except pyaeron.AeronError:  # ResourceClosed and kin: closed under us
             self.client._resource_closed(self)
             return 0
@@ -101,9 +102,14 @@ class Subscriber:
             available_image=self._image_joined,
             unavailable_image=self._image_left,
         )
+        on_fragment = self.handler.on_fragment
+        if self.assemble:
+            self._poll = partial(self._sub.poll, on_fragment)
+        else:
+            self._poll = partial(self._sub.poll, on_fragment, assemble=False)
 
     def _detach(self) -> None:
-        sub, self._sub = self._sub, None
+        sub, self._sub, self._poll = self._sub, None, None
         if sub is not None:
             with contextlib.suppress(pyaeron.AeronError):  # the client or driver is already gone
                 sub.close()

@@ -402,7 +402,7 @@ class _View:
 
 
 def _view_of(cls: type, values: tuple) -> _View:
-    view = _onew(cls)
+    view = cls()  # views have no __init__: cheaper than object.__new__(cls)
     view._v = values
     return view
 
@@ -1487,7 +1487,7 @@ class BookSnapshot(MessageView):
             _n1 = len(asks)
             _k = (_n0, _n1)
             _S = _SC_BookSnapshot.get(_k) or _mk_BookSnapshot(_k)
-            _a = [44, 1, 7001, 1, instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs]
+            _a = [_b, _o, 44, 1, 7001, 1, instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs]
             _a += (20, _n0,)
             for _e in bids:
                 _u0, _u1, _u2, = _e
@@ -1496,11 +1496,11 @@ class BookSnapshot(MessageView):
             for _e in asks:
                 _u0_, _u1_, _u2_, = _e
                 _a += _e
-            _S.pack_into(_b, _o, *_a)
+            _S.pack_into(*_a)
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(BookSnapshot, _b, _o, (instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs, bids, asks))
+        return _encode_generic(BookSnapshot, _b, _o, (instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs, bids, asks,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -1556,7 +1556,7 @@ def _decode_BookSnapshot(_b, _o):
     if not (_n0 <= 256 and _n1 <= 256) and _p > len(_b):
         return None
     _k = (_n0, _n1)
-    _x = _onew(BookSnapshot)
+    _x = BookSnapshot()
     _x._v = (_SCD_BookSnapshot.get(_k) or _mkd_BookSnapshot(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -1651,16 +1651,16 @@ class BookDelta(MessageView):
                 raise _Fallback
             _n0 = len(levels)
             _S = _SC_BookDelta.get(_n0) or _mk_BookDelta(_n0)
-            _a = [44, 2, 7001, 1, instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs]
+            _a = [_b, _o, 44, 2, 7001, 1, instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs]
             _a += (21, _n0,)
             for _e in levels:
                 _u0, _u1, _u2, _u3, = _e
                 _a += _e
-            _S.pack_into(_b, _o, *_a)
+            _S.pack_into(*_a)
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(BookDelta, _b, _o, (instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs, levels))
+        return _encode_generic(BookDelta, _b, _o, (instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs, levels,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -1710,7 +1710,7 @@ def _decode_BookDelta(_b, _o):
     if not (_n0 <= 256) and _p > len(_b):
         return None
     _k = _n0
-    _x = _onew(BookDelta)
+    _x = BookDelta()
     _x._v = (_SCD_BookDelta.get(_k) or _mkd_BookDelta(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -1771,11 +1771,11 @@ class Trade(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _S_Trade.pack_into(_b, _o, 61, 3, 7001, 1, instrumentId, seq, tradeId, exchangeTs, receiveTs, publishTs, price, qty, aggressorSide)
+            _P_Trade(_b, _o, 61, 3, 7001, 1, instrumentId, seq, tradeId, exchangeTs, receiveTs, publishTs, price, qty, aggressorSide)
             return 69
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(Trade, _b, _o, (instrumentId, seq, tradeId, exchangeTs, receiveTs, publishTs, price, qty, aggressorSide))
+        return _encode_generic(Trade, _b, _o, (instrumentId, seq, tradeId, exchangeTs, receiveTs, publishTs, price, qty, aggressorSide,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -1797,6 +1797,7 @@ class Trade(MessageView):
 Trade._META = _Block('Trade', [_F('instrumentId', 'instrumentId', INT, 0, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 0, 4, 'uint32'), _F('seq', 'seq', INT, 1, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 4, 12, 'uint64'), _F('tradeId', 'tradeId', INT, 2, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 12, 20, 'uint64'), _F('exchangeTs', 'exchangeTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 20, 28, 'int64'), _F('receiveTs', 'receiveTs', INT, 4, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 28, 36, 'int64'), _F('publishTs', 'publishTs', INT, 5, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 36, 44, 'int64'), _F('price', 'price', INT, 6, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 44, 52, 'int64'), _F('qty', 'qty', INT, 7, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 52, 60, 'int64'), _F('aggressorSide', 'aggressorSide', ENUM, 8, 1, 0, False, 255, Side, 1, None, None, 0, 255, 60, 61, 'uint8')], [], [], 61, _Struct('<IQQqqqqqB'))
 Trade._HEADER = _header_of(61, 3)
 _S_Trade = _Struct('<HHHHIQQqqqqqB')
+_P_Trade = _S_Trade.pack_into
 
 
 class FeedState(MessageView):
@@ -1864,7 +1865,7 @@ class FeedState(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(FeedState, _b, _o, (instrumentId, ts, status, expectedSeq, receivedSeq, gapCount, text))
+        return _encode_generic(FeedState, _b, _o, (instrumentId, ts, status, expectedSeq, receivedSeq, gapCount, text,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -1909,7 +1910,7 @@ def _decode_FeedState(_b, _o):
     _l0 = _LEN_FeedState_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(FeedState)
+    _x = FeedState()
     _x._v = (_SCD_FeedState.get(_k) or _mkd_FeedState(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -2000,11 +2001,11 @@ class NewOrder(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _S_NewOrder.pack_into(_b, _o, 142, 20, 7001, 1, correlationId, clientId, strategyId, clOrdId, orderId, instrumentId, venueId, side, ordType, timeInForce, flags, -9223372036854775808 if price is None else price, qty, sendTs, triggerTs, operator._w)
+            _P_NewOrder(_b, _o, 142, 20, 7001, 1, correlationId, clientId, strategyId, clOrdId, orderId, instrumentId, venueId, side, ordType, timeInForce, flags, -9223372036854775808 if price is None else price, qty, sendTs, triggerTs, operator._w)
             return 150
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(NewOrder, _b, _o, (correlationId, clientId, strategyId, clOrdId, orderId, instrumentId, venueId, side, ordType, timeInForce, flags, price, qty, sendTs, triggerTs, operator))
+        return _encode_generic(NewOrder, _b, _o, (correlationId, clientId, strategyId, clOrdId, orderId, instrumentId, venueId, side, ordType, timeInForce, flags, price, qty, sendTs, triggerTs, operator,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -2026,6 +2027,7 @@ class NewOrder(MessageView):
 NewOrder._META = _Block('NewOrder', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('strategyId', 'strategyId', INT, 2, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 12, 16, 'uint32'), _F('clOrdId', 'clOrdId', INT, 3, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 16, 24, 'uint64'), _F('orderId', 'orderId', INT, 4, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 24, 32, 'uint64'), _F('instrumentId', 'instrumentId', INT, 5, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 32, 36, 'uint32'), _F('venueId', 'venueId', INT, 6, 1, 0, False, 65535, None, 1, None, None, 0, 65535, 36, 38, 'uint16'), _F('side', 'side', ENUM, 7, 1, 0, False, 255, Side, 1, None, None, 0, 255, 38, 39, 'uint8'), _F('ordType', 'ordType', ENUM, 8, 1, 0, False, 255, OrdType, 1, None, None, 0, 255, 39, 40, 'uint8'), _F('timeInForce', 'timeInForce', ENUM, 9, 1, 0, False, 255, TimeInForce, 1, None, None, 0, 255, 40, 41, 'uint8'), _F('flags', 'flags', SET, 10, 1, 0, False, None, OrderFlags, 1, None, None, 0, 255, 41, 42, 'uint8'), _F('price', 'price', INT, 11, 1, 0, True, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 42, 50, 'int64'), _F('qty', 'qty', INT, 12, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 50, 58, 'int64'), _F('sendTs', 'sendTs', INT, 13, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 58, 66, 'int64'), _F('triggerTs', 'triggerTs', INT, 14, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 66, 74, 'int64'), _F('operator', 'operator', OPAQUE, 15, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 74, 142, 'OperatorIdentity')], [], [], 142, _Struct('<QIIQQIHBBBBqqqq68s'))
 NewOrder._HEADER = _header_of(142, 20)
 _S_NewOrder = _Struct('<HHHHQIIQQIHBBBBqqqq68s')
+_P_NewOrder = _S_NewOrder.pack_into
 
 
 class CancelOrder(MessageView):
@@ -2087,11 +2089,11 @@ class CancelOrder(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _S_CancelOrder.pack_into(_b, _o, 122, 21, 7001, 1, correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, sendTs, operator._w)
+            _P_CancelOrder(_b, _o, 122, 21, 7001, 1, correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, sendTs, operator._w)
             return 130
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(CancelOrder, _b, _o, (correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, sendTs, operator))
+        return _encode_generic(CancelOrder, _b, _o, (correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, sendTs, operator,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -2113,6 +2115,7 @@ class CancelOrder(MessageView):
 CancelOrder._META = _Block('CancelOrder', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('strategyId', 'strategyId', INT, 2, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 12, 16, 'uint32'), _F('clOrdId', 'clOrdId', INT, 3, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 16, 24, 'uint64'), _F('origClOrdId', 'origClOrdId', INT, 4, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 24, 32, 'uint64'), _F('orderId', 'orderId', INT, 5, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 32, 40, 'uint64'), _F('instrumentId', 'instrumentId', INT, 6, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 40, 44, 'uint32'), _F('venueId', 'venueId', INT, 7, 1, 0, False, 65535, None, 1, None, None, 0, 65535, 44, 46, 'uint16'), _F('sendTs', 'sendTs', INT, 8, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 46, 54, 'int64'), _F('operator', 'operator', OPAQUE, 9, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 54, 122, 'OperatorIdentity')], [], [], 122, _Struct('<QIIQQQIHq68s'))
 CancelOrder._HEADER = _header_of(122, 21)
 _S_CancelOrder = _Struct('<HHHHQIIQQQIHq68s')
+_P_CancelOrder = _S_CancelOrder.pack_into
 
 
 class ReplaceOrder(MessageView):
@@ -2179,11 +2182,11 @@ class ReplaceOrder(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _S_ReplaceOrder.pack_into(_b, _o, 138, 22, 7001, 1, correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, -9223372036854775808 if price is None else price, qty, sendTs, operator._w)
+            _P_ReplaceOrder(_b, _o, 138, 22, 7001, 1, correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, -9223372036854775808 if price is None else price, qty, sendTs, operator._w)
             return 146
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(ReplaceOrder, _b, _o, (correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, price, qty, sendTs, operator))
+        return _encode_generic(ReplaceOrder, _b, _o, (correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, price, qty, sendTs, operator,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -2205,6 +2208,7 @@ class ReplaceOrder(MessageView):
 ReplaceOrder._META = _Block('ReplaceOrder', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('strategyId', 'strategyId', INT, 2, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 12, 16, 'uint32'), _F('clOrdId', 'clOrdId', INT, 3, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 16, 24, 'uint64'), _F('origClOrdId', 'origClOrdId', INT, 4, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 24, 32, 'uint64'), _F('orderId', 'orderId', INT, 5, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 32, 40, 'uint64'), _F('instrumentId', 'instrumentId', INT, 6, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 40, 44, 'uint32'), _F('venueId', 'venueId', INT, 7, 1, 0, False, 65535, None, 1, None, None, 0, 65535, 44, 46, 'uint16'), _F('price', 'price', INT, 8, 1, 0, True, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 46, 54, 'int64'), _F('qty', 'qty', INT, 9, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 54, 62, 'int64'), _F('sendTs', 'sendTs', INT, 10, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 62, 70, 'int64'), _F('operator', 'operator', OPAQUE, 11, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 70, 138, 'OperatorIdentity')], [], [], 138, _Struct('<QIIQQQIHqqq68s'))
 ReplaceOrder._HEADER = _header_of(138, 22)
 _S_ReplaceOrder = _Struct('<HHHHQIIQQQIHqqq68s')
+_P_ReplaceOrder = _S_ReplaceOrder.pack_into
 
 
 class ExecutionReport(MessageView):
@@ -2362,11 +2366,11 @@ class ExecutionReport(MessageView):
             _d0 = text if text.__class__ is bytes else text.encode('utf-8', "surrogateescape")
             _l0 = len(_d0)
             _S = _SC_ExecutionReport.get(_l0) or _mk_ExecutionReport(_l0)
-            _S.pack_into(_b, _o, 176, 23, 7001, 1, orderId, clOrdId, origClOrdId, strategyId, clientId, correlationId, instrumentId, venueId, venueOrderId, execId, execType, ordStatus, side, ordType, timeInForce, flags, -9223372036854775808 if price is None else price, qty, -9223372036854775808 if lastPx is None else lastPx, lastQty, cumQty, leavesQty, _avgPx_0, _avgPx_1, _fee_0, _fee_1, reason, transactTs, ts, seq, _l0, _d0)
+            _S.pack_into(*((_b, _o, 176, 23, 7001, 1, orderId, clOrdId, origClOrdId, strategyId, clientId, correlationId, instrumentId, venueId, venueOrderId, execId, execType, ordStatus, side, ordType, timeInForce, flags, -9223372036854775808 if price is None else price, qty, -9223372036854775808 if lastPx is None else lastPx, lastQty,) + (cumQty, leavesQty, _avgPx_0, _avgPx_1, _fee_0, _fee_1, reason, transactTs, ts, seq, _l0, _d0,)))
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(ExecutionReport, _b, _o, (orderId, clOrdId, origClOrdId, strategyId, clientId, correlationId, instrumentId, venueId, venueOrderId, execId, execType, ordStatus, side, ordType, timeInForce, flags, price, qty, lastPx, lastQty, cumQty, leavesQty, avgPx, fee, reason, transactTs, ts, seq, text))
+        return _encode_generic(ExecutionReport, _b, _o, (orderId, clOrdId, origClOrdId, strategyId, clientId, correlationId, instrumentId, venueId, venueOrderId, execId, execType, ordStatus, side, ordType, timeInForce, flags, price, qty, lastPx, lastQty, cumQty, leavesQty, avgPx, fee, reason, transactTs,) + (ts, seq, text,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -2411,7 +2415,7 @@ def _decode_ExecutionReport(_b, _o):
     _l0 = _LEN_ExecutionReport_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(ExecutionReport)
+    _x = ExecutionReport()
     _x._v = (_SCD_ExecutionReport.get(_k) or _mkd_ExecutionReport(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -2484,11 +2488,11 @@ class PositionUpdate(MessageView):
             _realizedPnl_0, _realizedPnl_1, = realizedPnl
             _unrealizedPnl_0, _unrealizedPnl_1, = unrealizedPnl
             _fees_0, _fees_1, = fees
-            _S_PositionUpdate.pack_into(_b, _o, 80, 40, 7001, 1, accountId, strategyId, instrumentId, netQty, _avgPx_0, _avgPx_1, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _fees_0, _fees_1, -9223372036854775808 if markPx is None else markPx, ts, seq)
+            _P_PositionUpdate(_b, _o, 80, 40, 7001, 1, accountId, strategyId, instrumentId, netQty, _avgPx_0, _avgPx_1, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _fees_0, _fees_1, -9223372036854775808 if markPx is None else markPx, ts, seq)
             return 88
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(PositionUpdate, _b, _o, (accountId, strategyId, instrumentId, netQty, avgPx, realizedPnl, unrealizedPnl, fees, markPx, ts, seq))
+        return _encode_generic(PositionUpdate, _b, _o, (accountId, strategyId, instrumentId, netQty, avgPx, realizedPnl, unrealizedPnl, fees, markPx, ts, seq,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -2510,6 +2514,7 @@ class PositionUpdate(MessageView):
 PositionUpdate._META = _Block('PositionUpdate', [_F('accountId', 'accountId', INT, 0, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 0, 4, 'uint32'), _F('strategyId', 'strategyId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 4, 8, 'uint32'), _F('instrumentId', 'instrumentId', INT, 2, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('netQty', 'netQty', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 12, 20, 'int64'), _F('avgPx', 'avgPx', FLAT, 4, 2, 0, False, None, Decimal64, 1, None, None, None, None, 20, 29, 'Decimal64'), _F('realizedPnl', 'realizedPnl', FLAT, 6, 2, 0, False, None, Decimal64, 1, None, None, None, None, 29, 38, 'Decimal64'), _F('unrealizedPnl', 'unrealizedPnl', FLAT, 8, 2, 0, False, None, Decimal64, 1, None, None, None, None, 38, 47, 'Decimal64'), _F('fees', 'fees', FLAT, 10, 2, 0, False, None, Decimal64, 1, None, None, None, None, 47, 56, 'Decimal64'), _F('markPx', 'markPx', INT, 12, 1, 0, True, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 56, 64, 'int64'), _F('ts', 'ts', INT, 13, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 64, 72, 'int64'), _F('seq', 'seq', INT, 14, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 72, 80, 'uint64')], [], [], 80, _Struct('<IIIqqbqbqbqbqqQ'))
 PositionUpdate._HEADER = _header_of(80, 40)
 _S_PositionUpdate = _Struct('<HHHHIIIqqbqbqbqbqqQ')
+_P_PositionUpdate = _S_PositionUpdate.pack_into
 
 
 class AccountState(MessageView):
@@ -2580,11 +2585,11 @@ class AccountState(MessageView):
             _dailyPnl_0, _dailyPnl_1, = dailyPnl
             _grossExposure_0, _grossExposure_1, = grossExposure
             _netExposure_0, _netExposure_1, = netExposure
-            _S_AccountState.pack_into(_b, _o, 70, 41, 7001, 1, accountId, ts, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _dailyPnl_0, _dailyPnl_1, _grossExposure_0, _grossExposure_1, _netExposure_0, _netExposure_1, openOrders, killEngaged, seq)
+            _P_AccountState(_b, _o, 70, 41, 7001, 1, accountId, ts, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _dailyPnl_0, _dailyPnl_1, _grossExposure_0, _grossExposure_1, _netExposure_0, _netExposure_1, openOrders, killEngaged, seq)
             return 78
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(AccountState, _b, _o, (accountId, ts, realizedPnl, unrealizedPnl, dailyPnl, grossExposure, netExposure, openOrders, killEngaged, seq))
+        return _encode_generic(AccountState, _b, _o, (accountId, ts, realizedPnl, unrealizedPnl, dailyPnl, grossExposure, netExposure, openOrders, killEngaged, seq,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -2606,6 +2611,7 @@ class AccountState(MessageView):
 AccountState._META = _Block('AccountState', [_F('accountId', 'accountId', INT, 0, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 0, 4, 'uint32'), _F('ts', 'ts', INT, 1, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 4, 12, 'int64'), _F('realizedPnl', 'realizedPnl', FLAT, 2, 2, 0, False, None, Decimal64, 1, None, None, None, None, 12, 21, 'Decimal64'), _F('unrealizedPnl', 'unrealizedPnl', FLAT, 4, 2, 0, False, None, Decimal64, 1, None, None, None, None, 21, 30, 'Decimal64'), _F('dailyPnl', 'dailyPnl', FLAT, 6, 2, 0, False, None, Decimal64, 1, None, None, None, None, 30, 39, 'Decimal64'), _F('grossExposure', 'grossExposure', FLAT, 8, 2, 0, False, None, Decimal64, 1, None, None, None, None, 39, 48, 'Decimal64'), _F('netExposure', 'netExposure', FLAT, 10, 2, 0, False, None, Decimal64, 1, None, None, None, None, 48, 57, 'Decimal64'), _F('openOrders', 'openOrders', INT, 12, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 57, 61, 'uint32'), _F('killEngaged', 'killEngaged', ENUM, 13, 1, 0, False, 255, BoolFlag, 1, None, None, 0, 255, 61, 62, 'uint8'), _F('seq', 'seq', INT, 14, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 62, 70, 'uint64')], [], [], 70, _Struct('<IqqbqbqbqbqbIBQ'))
 AccountState._HEADER = _header_of(70, 41)
 _S_AccountState = _Struct('<HHHHIqqbqbqbqbqbIBQ')
+_P_AccountState = _S_AccountState.pack_into
 
 
 class RiskEvent(MessageView):
@@ -2696,7 +2702,7 @@ class RiskEvent(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(RiskEvent, _b, _o, (ts, eventType, reason, strategyId, instrumentId, clOrdId, correlationId, value, limit, operator, seq, text))
+        return _encode_generic(RiskEvent, _b, _o, (ts, eventType, reason, strategyId, instrumentId, clOrdId, correlationId, value, limit, operator, seq, text,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -2741,7 +2747,7 @@ def _decode_RiskEvent(_b, _o):
     _l0 = _LEN_RiskEvent_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(RiskEvent)
+    _x = RiskEvent()
     _x._v = (_SCD_RiskEvent.get(_k) or _mkd_RiskEvent(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -2809,7 +2815,7 @@ class KillSwitchState(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(KillSwitchState, _b, _o, (ts, engaged, changedTs, workingOrders, operator, reason))
+        return _encode_generic(KillSwitchState, _b, _o, (ts, engaged, changedTs, workingOrders, operator, reason,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -2854,7 +2860,7 @@ def _decode_KillSwitchState(_b, _o):
     _l0 = _LEN_KillSwitchState_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(KillSwitchState)
+    _x = KillSwitchState()
     _x._v = (_SCD_KillSwitchState.get(_k) or _mkd_KillSwitchState(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -2980,16 +2986,16 @@ class OrdersSnapshot(MessageView):
                 raise _Fallback
             _n0 = len(orders)
             _S = _SC_OrdersSnapshot.get(_n0) or _mk_OrdersSnapshot(_n0)
-            _a = [20, 44, 7001, 1, correlationId, clientId, ts]
+            _a = [_b, _o, 20, 44, 7001, 1, correlationId, clientId, ts]
             _a += (78, _n0,)
             for _e in orders:
                 _u0, _u1, _u2, _u3, _u4, _u5, _u6, _u7, _u8, _u9, _u10, _u11, _u12, _u13, _u14, = _e
                 _a += (_u0, _u1, _u2, _u3, _u4, _u5, _u6, _u7, _u8, -9223372036854775808 if _u9 is None else _u9, _u10, _u11, _u12, _u13, _u14,)
-            _S.pack_into(_b, _o, *_a)
+            _S.pack_into(*_a)
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(OrdersSnapshot, _b, _o, (correlationId, clientId, ts, orders))
+        return _encode_generic(OrdersSnapshot, _b, _o, (correlationId, clientId, ts, orders,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -3039,7 +3045,7 @@ def _decode_OrdersSnapshot(_b, _o):
     if not (_n0 <= 256) and _p > len(_b):
         return None
     _k = _n0
-    _x = _onew(OrdersSnapshot)
+    _x = OrdersSnapshot()
     _x._v = (_SCD_OrdersSnapshot.get(_k) or _mkd_OrdersSnapshot(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -3143,7 +3149,7 @@ class PositionsSnapshot(MessageView):
                 raise _Fallback
             _n0 = len(positions)
             _S = _SC_PositionsSnapshot.get(_n0) or _mk_PositionsSnapshot(_n0)
-            _a = [20, 45, 7001, 1, correlationId, clientId, ts]
+            _a = [_b, _o, 20, 45, 7001, 1, correlationId, clientId, ts]
             _a += (64, _n0,)
             for _e in positions:
                 _u0, _u1, _u2, _u3, _u4, _u5, _u6, _u7, _u8, = _e
@@ -3152,11 +3158,11 @@ class PositionsSnapshot(MessageView):
                 _u6_0, _u6_1, = _u6
                 _u7_0, _u7_1, = _u7
                 _a += (_u0, _u1, _u2, _u3, _u4_0, _u4_1, _u5_0, _u5_1, _u6_0, _u6_1, _u7_0, _u7_1, -9223372036854775808 if _u8 is None else _u8,)
-            _S.pack_into(_b, _o, *_a)
+            _S.pack_into(*_a)
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(PositionsSnapshot, _b, _o, (correlationId, clientId, ts, positions))
+        return _encode_generic(PositionsSnapshot, _b, _o, (correlationId, clientId, ts, positions,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -3206,7 +3212,7 @@ def _decode_PositionsSnapshot(_b, _o):
     if not (_n0 <= 256) and _p > len(_b):
         return None
     _k = _n0
-    _x = _onew(PositionsSnapshot)
+    _x = PositionsSnapshot()
     _x._v = (_SCD_PositionsSnapshot.get(_k) or _mkd_PositionsSnapshot(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -3323,7 +3329,7 @@ class RiskSnapshot(MessageView):
             _l0 = len(_d0)
             _k = (_n0, _l0)
             _S = _SC_RiskSnapshot.get(_k) or _mk_RiskSnapshot(_k)
-            _a = [30, 46, 7001, 1, correlationId, clientId, ts, killEngaged, _dailyPnl_0, _dailyPnl_1]
+            _a = [_b, _o, 30, 46, 7001, 1, correlationId, clientId, ts, killEngaged, _dailyPnl_0, _dailyPnl_1]
             _a += (58, _n0,)
             for _e in limits:
                 _u0, _u1, _u2, _u3, _u4, = _e
@@ -3335,11 +3341,11 @@ class RiskSnapshot(MessageView):
                 _u4_0, _u4_1, = _u4
                 _a += (_u0, _u1, _u2, _u3_0, _u3_1, _u4_0, _u4_1,)
             _a += (_l0, _d0)
-            _S.pack_into(_b, _o, *_a)
+            _S.pack_into(*_a)
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(RiskSnapshot, _b, _o, (correlationId, clientId, ts, killEngaged, dailyPnl, limits, killReason))
+        return _encode_generic(RiskSnapshot, _b, _o, (correlationId, clientId, ts, killEngaged, dailyPnl, limits, killReason,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -3392,7 +3398,7 @@ def _decode_RiskSnapshot(_b, _o):
     if not (_n0 <= 256) and _p > len(_b):
         return None
     _k = (_n0, _l0)
-    _x = _onew(RiskSnapshot)
+    _x = RiskSnapshot()
     _x._v = (_SCD_RiskSnapshot.get(_k) or _mkd_RiskSnapshot(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -3459,7 +3465,7 @@ class KillSwitch(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(KillSwitch, _b, _o, (correlationId, clientId, action, sendTs, operator, reason))
+        return _encode_generic(KillSwitch, _b, _o, (correlationId, clientId, action, sendTs, operator, reason,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -3504,7 +3510,7 @@ def _decode_KillSwitch(_b, _o):
     _l0 = _LEN_KillSwitch_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(KillSwitch)
+    _x = KillSwitch()
     _x._v = (_SCD_KillSwitch.get(_k) or _mkd_KillSwitch(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -3574,7 +3580,7 @@ class Flatten(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(Flatten, _b, _o, (correlationId, clientId, instrumentId, strategyId, sendTs, operator, reason))
+        return _encode_generic(Flatten, _b, _o, (correlationId, clientId, instrumentId, strategyId, sendTs, operator, reason,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -3619,7 +3625,7 @@ def _decode_Flatten(_b, _o):
     _l0 = _LEN_Flatten_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(Flatten)
+    _x = Flatten()
     _x._v = (_SCD_Flatten.get(_k) or _mkd_Flatten(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -3688,7 +3694,7 @@ class CancelAll(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(CancelAll, _b, _o, (correlationId, clientId, instrumentId, strategyId, sendTs, operator, reason))
+        return _encode_generic(CancelAll, _b, _o, (correlationId, clientId, instrumentId, strategyId, sendTs, operator, reason,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -3733,7 +3739,7 @@ def _decode_CancelAll(_b, _o):
     _l0 = _LEN_CancelAll_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(CancelAll)
+    _x = CancelAll()
     _x._v = (_SCD_CancelAll.get(_k) or _mkd_CancelAll(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -3817,7 +3823,7 @@ class SetLimit(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(SetLimit, _b, _o, (correlationId, clientId, name, strategyId, instrumentId, value, sendTs, operator, reason))
+        return _encode_generic(SetLimit, _b, _o, (correlationId, clientId, name, strategyId, instrumentId, value, sendTs, operator, reason,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -3862,7 +3868,7 @@ def _decode_SetLimit(_b, _o):
     _l0 = _LEN_SetLimit_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(SetLimit)
+    _x = SetLimit()
     _x._v = (_SCD_SetLimit.get(_k) or _mkd_SetLimit(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -3911,11 +3917,11 @@ class Query(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _S_Query.pack_into(_b, _o, 89, 64, 7001, 1, correlationId, clientId, queryType, sendTs, operator._w)
+            _P_Query(_b, _o, 89, 64, 7001, 1, correlationId, clientId, queryType, sendTs, operator._w)
             return 97
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(Query, _b, _o, (correlationId, clientId, queryType, sendTs, operator))
+        return _encode_generic(Query, _b, _o, (correlationId, clientId, queryType, sendTs, operator,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -3937,6 +3943,7 @@ class Query(MessageView):
 Query._META = _Block('Query', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('queryType', 'queryType', ENUM, 2, 1, 0, False, 255, QueryType, 1, None, None, 0, 255, 12, 13, 'uint8'), _F('sendTs', 'sendTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 13, 21, 'int64'), _F('operator', 'operator', OPAQUE, 4, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 21, 89, 'OperatorIdentity')], [], [], 89, _Struct('<QIBq68s'))
 Query._HEADER = _header_of(89, 64)
 _S_Query = _Struct('<HHHHQIBq68s')
+_P_Query = _S_Query.pack_into
 
 
 class ControlAck(MessageView):
@@ -4003,7 +4010,7 @@ class ControlAck(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(ControlAck, _b, _o, (correlationId, clientId, status, reason, ts, text))
+        return _encode_generic(ControlAck, _b, _o, (correlationId, clientId, status, reason, ts, text,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -4048,7 +4055,7 @@ def _decode_ControlAck(_b, _o):
     _l0 = _LEN_ControlAck_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(ControlAck)
+    _x = ControlAck()
     _x._v = (_SCD_ControlAck.get(_k) or _mkd_ControlAck(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -4164,7 +4171,7 @@ class Heartbeat(MessageView):
             _l0 = len(_d0)
             _k = (_n0, _l0)
             _S = _SC_Heartbeat.get(_k) or _mk_Heartbeat(_k)
-            _a = [65, 80, 7001, 1, ts, role, pid, state, seq, startedTs, strategyId]
+            _a = [_b, _o, 65, 80, 7001, 1, ts, role, pid, state, seq, startedTs, strategyId]
             _a += (40, _n0,)
             for _e in counters:
                 _u0, _u1, = _e
@@ -4174,11 +4181,11 @@ class Heartbeat(MessageView):
                     raise _Fallback
                 _a += (_u0, _u1,)
             _a += (_l0, _d0)
-            _S.pack_into(_b, _o, *_a)
+            _S.pack_into(*_a)
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(Heartbeat, _b, _o, (ts, role, pid, state, seq, startedTs, strategyId, counters, instance))
+        return _encode_generic(Heartbeat, _b, _o, (ts, role, pid, state, seq, startedTs, strategyId, counters, instance,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -4231,7 +4238,7 @@ def _decode_Heartbeat(_b, _o):
     if not (_n0 <= 256) and _p > len(_b):
         return None
     _k = (_n0, _l0)
-    _x = _onew(Heartbeat)
+    _x = Heartbeat()
     _x._v = (_SCD_Heartbeat.get(_k) or _mkd_Heartbeat(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -4284,11 +4291,11 @@ class LatencySample(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _S_LatencySample.pack_into(_b, _o, 52, 81, 7001, 1, ts, strategyId, clOrdId, mdPublishTs, strategySendTs, omsAcceptTs, venueAckTs)
+            _P_LatencySample(_b, _o, 52, 81, 7001, 1, ts, strategyId, clOrdId, mdPublishTs, strategySendTs, omsAcceptTs, venueAckTs)
             return 60
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(LatencySample, _b, _o, (ts, strategyId, clOrdId, mdPublishTs, strategySendTs, omsAcceptTs, venueAckTs))
+        return _encode_generic(LatencySample, _b, _o, (ts, strategyId, clOrdId, mdPublishTs, strategySendTs, omsAcceptTs, venueAckTs,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -4310,6 +4317,7 @@ class LatencySample(MessageView):
 LatencySample._META = _Block('LatencySample', [_F('ts', 'ts', INT, 0, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 0, 8, 'int64'), _F('strategyId', 'strategyId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('clOrdId', 'clOrdId', INT, 2, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 12, 20, 'uint64'), _F('mdPublishTs', 'mdPublishTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 20, 28, 'int64'), _F('strategySendTs', 'strategySendTs', INT, 4, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 28, 36, 'int64'), _F('omsAcceptTs', 'omsAcceptTs', INT, 5, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 36, 44, 'int64'), _F('venueAckTs', 'venueAckTs', INT, 6, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 44, 52, 'int64')], [], [], 52, _Struct('<qIQqqqq'))
 LatencySample._HEADER = _header_of(52, 81)
 _S_LatencySample = _Struct('<HHHHqIQqqqq')
+_P_LatencySample = _S_LatencySample.pack_into
 
 
 class ReplayControl(MessageView):
@@ -4361,11 +4369,11 @@ class ReplayControl(MessageView):
             if _o < 0:
                 raise _Fallback
             _speed_0, _speed_1, = speed
-            _S_ReplayControl.pack_into(_b, _o, 98, 100, 7001, 1, correlationId, clientId, action, seekTs, _speed_0, _speed_1, operator._w)
+            _P_ReplayControl(_b, _o, 98, 100, 7001, 1, correlationId, clientId, action, seekTs, _speed_0, _speed_1, operator._w)
             return 106
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(ReplayControl, _b, _o, (correlationId, clientId, action, seekTs, speed, operator))
+        return _encode_generic(ReplayControl, _b, _o, (correlationId, clientId, action, seekTs, speed, operator,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -4387,6 +4395,7 @@ class ReplayControl(MessageView):
 ReplayControl._META = _Block('ReplayControl', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('action', 'action', ENUM, 2, 1, 0, False, 255, ReplayAction, 1, None, None, 0, 255, 12, 13, 'uint8'), _F('seekTs', 'seekTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 13, 21, 'int64'), _F('speed', 'speed', FLAT, 4, 2, 0, False, None, Decimal64, 1, None, None, None, None, 21, 30, 'Decimal64'), _F('operator', 'operator', OPAQUE, 6, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 30, 98, 'OperatorIdentity')], [], [], 98, _Struct('<QIBqqb68s'))
 ReplayControl._HEADER = _header_of(98, 100)
 _S_ReplayControl = _Struct('<HHHHQIBqqb68s')
+_P_ReplayControl = _S_ReplayControl.pack_into
 
 
 class ReplayStatus(MessageView):
@@ -4452,7 +4461,7 @@ class ReplayStatus(MessageView):
             return _S.size
         except Exception:  # not the common case: the generic path converts or explains
             pass
-        return _encode_generic(ReplayStatus, _b, _o, (ts, recordedTs, paused, speed, messages, journal))
+        return _encode_generic(ReplayStatus, _b, _o, (ts, recordedTs, paused, speed, messages, journal,))
 
     @classmethod
     def encode_bytes(cls, *args: object, **kwargs: object) -> bytes:
@@ -4497,7 +4506,7 @@ def _decode_ReplayStatus(_b, _o):
     _l0 = _LEN_ReplayStatus_0(_b, _p)[0]
     _p += 2 + _l0
     _k = _l0
-    _x = _onew(ReplayStatus)
+    _x = ReplayStatus()
     _x._v = (_SCD_ReplayStatus.get(_k) or _mkd_ReplayStatus(_k)).unpack_from(_b, _o + 8)
     return _x
 
@@ -4544,7 +4553,7 @@ def decode(buffer: object, offset: int = 0) -> MessageView:
             f = _FAST_DECODE.get(_hkey(buffer, offset)[0])
             if f is not None:
                 if f.__class__ is tuple:
-                    v = _onew(f[1])
+                    v = f[1]()  # views have no __init__: the cheapest way to make one
                     v._v = f[0](buffer, offset + 8)
                     return v
                 v = f(buffer, offset)

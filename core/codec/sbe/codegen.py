@@ -451,7 +451,7 @@ class ModuleWriter:
             "            f = _FAST_DECODE.get(_hkey(buffer, offset)[0])",
             "            if f is not None:",
             "                if f.__class__ is tuple:",
-            "                    v = _onew(f[1])",
+            "                    v = f[1]()  # views have no __init__: the cheapest way to make one",
             f"                    v._v = f[0](buffer, offset + {header_size})",
             "                    return v",
             "                v = f(buffer, offset)",

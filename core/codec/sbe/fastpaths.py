@@ -11,6 +11,22 @@ from __future__ import annotations
 from core.codec.sbe.plan import BlockPlan, FieldPlan, ModulePlan, literal
 
 STRUCT_CACHE_MAX_COUNT = 256  # larger groups get an uncached struct per call
+# CPython compiles a call or tuple display of more than 30 stack values through a list, one append per
+# value: longer argument lists are passed as a concatenation of tuple displays of at most this many.
+ARGS_CHUNK = 26
+
+
+def tuple_expr(values: list[str]) -> str:
+    """A tuple display of `values` that compiles to BUILD_TUPLE (chunked and concatenated when long)."""
+    chunks = [values[i : i + ARGS_CHUNK] for i in range(0, len(values), ARGS_CHUNK)] or [[]]
+    return " + ".join(f"({', '.join(c)},)" if c else "()" for c in chunks)
+
+
+def call_expr(fn: str, args: list[str]) -> str:
+    """`fn(*args)` in the cheapest form: direct up to 30 arguments, else one prebuilt tuple."""
+    if len(args) <= 30:
+        return f"{fn}({', '.join(args)})"
+    return f"{fn}(*({tuple_expr(args)}))"
 
 
 def _defaults(f: FieldPlan) -> str:
@@ -101,8 +117,7 @@ def fast_encode_method(
     sig = [f"{f.param}={_defaults(f)}" for f in b.fields]
     sig += [f"{g.param}=()" for g in b.groups] + [f'{d.param}=b""' for d in b.data]
     cls = b.cls
-    all_args = ", ".join(params) + ("," if len(params) == 1 else "")
-    generic = f"return _encode_generic({cls}, {buf}, {off}, ({all_args}))"
+    generic = f"return _encode_generic({cls}, {buf}, {off}, {tuple_expr(params)})"
     head = [
         "",
         "    @staticmethod",
@@ -130,7 +145,8 @@ def fast_encode_method(
     body: list[str] = []
     if b.fixed_only:
         module.append(f"_S_{cls} = _Struct({fmt_head!r})")
-        body.append(f"_S_{cls}.pack_into({buf}, {off}, {', '.join(hdr + exprs)})")
+        module.append(f"_P_{cls} = _S_{cls}.pack_into")
+        body.append(call_expr(f"_P_{cls}", [buf, off, *hdr, *exprs]))
         body.append(f"return {plan.header.block.size + b.size}")
     else:
         keys: list[str] = []
@@ -180,11 +196,14 @@ def fast_encode_method(
             body.append(f"{s_} = _SC_{cls}.get({k_}) or _mk_{cls}({k_})")
         if not b.groups:  # var data only: one call with literal arguments
             args = hdr + exprs + [x for t in tail for x in t.split("+= ", 1)[1].strip("()").split(", ")]
-            body.append(f"{s_}.pack_into({buf}, {off}, {', '.join(args)})")
-        else:
-            body.append(f"{a_} = [{', '.join(hdr + exprs)}]")
+            body.append(call_expr(f"{s_}.pack_into", [buf, off, *args]))
+        else:  # one list of every argument, passed as is (a list built from a list copies twice)
+            head_args = [buf, off, *hdr, *exprs]
+            body.append(f"{a_} = [{', '.join(head_args[:ARGS_CHUNK])}]")
+            for i in range(ARGS_CHUNK, len(head_args), ARGS_CHUNK):
+                body.append(f"{a_} += ({', '.join(head_args[i : i + ARGS_CHUNK])},)")
             body += tail
-            body.append(f"{s_}.pack_into({buf}, {off}, *{a_})")
+            body.append(f"{s_}.pack_into(*{a_})")
         body.append(f"return {s_}.size")
     lines = [*head, "        try:"]
     for stmt in pre + body:
@@ -244,7 +263,7 @@ def fast_decode_function(b: BlockPlan, order: str, plan: ModulePlan) -> list[str
         body += [f"    if not ({' and '.join(cacheable)}) and _p > len(_b):", "        return None"]
     body += [
         f"    _k = {key}",
-        f"    _x = _onew({cls})",
+        f"    _x = {cls}()",
         f"    _x._v = (_SCD_{cls}.get(_k) or _mkd_{cls}(_k)).unpack_from(_b, _o + {hs})",
         "    return _x",
     ]

@@ -400,7 +400,7 @@ class _View:
 
 
 def _view_of(cls: type, values: tuple) -> _View:
-    view = _onew(cls)
+    view = cls()  # views have no __init__: cheaper than object.__new__(cls)
     view._v = values
     return view
 

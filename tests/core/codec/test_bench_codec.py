@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.bench.codec import run_codec_bench
+from core.bench.codec import _check_same_bytes, _new_order_pair, _Pair, run_codec_bench
 
 
 def test_codec_bench_reports_three_cases_with_baselines_and_ratios() -> None:
@@ -22,6 +22,9 @@ def test_codec_bench_reports_three_cases_with_baselines_and_ratios() -> None:
     assert "fallbacks during the run: {'encode_fallbacks': 0, 'decode_fallbacks': 0}" in "\n".join(
         report.notes
     )
+    same = next(n for n in report.notes if n.startswith("same-inputs baseline"))
+    for name in ("NewOrder", "ExecutionReport", "BookSnapshot20"):
+        assert f"{name} p50=" in same
     text = report.to_text()
     assert "ratio" in text and "BookSnapshot20" in text
     assert report.to_dict()["cases"][0]["ratio_p50"] is not None
@@ -37,3 +40,18 @@ def test_codec_bench_rejects_bad_sizes() -> None:
 def test_quick_run_is_a_smoke_run() -> None:
     report = run_codec_bench(quick=True, batch=1_000)
     assert all(c.value["count"] == 10 for c in report.cases)
+
+
+def test_a_baseline_writing_other_bytes_is_refused() -> None:
+    buf = bytearray(4096)
+    good = _new_order_pair(buf)
+
+    def off_by_one_price() -> object:
+        good.baseline()
+        buf[8 + 42] ^= 1  # NewOrder.price starts 42 bytes into the block
+        return None
+
+    _check_same_bytes(good, buf)  # the real pair writes identical bytes on every side
+    bad = _Pair(good.name, good.ours, off_by_one_price, good.baseline_name, good.same_inputs)
+    with pytest.raises(RuntimeError, match="baseline writes other bytes"):
+        _check_same_bytes(bad, buf)
