@@ -22,7 +22,7 @@ from textual.screen import Screen
 
 from core.instruments import InstrumentCatalog
 from tui import commands as cmd
-from tui.config import ACTIONS, BINDINGS, TuiConfig
+from tui.config import ACTIONS, BINDINGS, REPLAY_BINDINGS, TuiConfig
 from tui.messages import ActionResult, ViewReady
 from tui.model.view import DeskView, Notice
 from tui.screens.desk import DeskScreen
@@ -35,7 +35,8 @@ _OUTCOMES_KEPT = 50
 
 
 class Link(Protocol):
-    """What the app needs from its source of views (DeskLink live; StaticLink for a fixed state)."""
+    """What the app needs from its source of views (DeskLink live; StaticLink for a fixed state;
+    JournalLink for a recorded journal, which also has `is_replay` and `read_only_reason`)."""
 
     instance: str
     read_only: bool
@@ -88,6 +89,11 @@ class AerodeskApp(App):
         self.catalog = catalog
         self.config = config
         self.read_only = link.read_only
+        # A journal replay (JournalLink): its own screen and controls; never "stale" for being paused.
+        self.replay = bool(getattr(link, "is_replay", False))
+        self.read_only_reason: str = getattr(
+            link, "read_only_reason", "read-only session: actions are disabled"
+        )
         self.theme_name = theme or config.theme
         self.mono_clock = mono_clock
         self.wall_clock = wall_clock
@@ -103,13 +109,22 @@ class AerodeskApp(App):
         self._log_propagate = True
         # What this process says itself (action answers, library warnings): shown with the link's notices.
         self.local_notices: deque[Notice] = deque(maxlen=_OUTCOMES_KEPT)
-        self.set_keymap(config.keys)
+        self.set_keymap({**config.keys, **config.replay_keys} if self.replay else config.keys)
 
     # -- lifecycle --------------------------------------------------------------------------------
     def on_mount(self) -> None:
         self.theme = THEMES[self.theme_name]
         self._capture_logs()
-        self.desk_screen = DeskScreen(self.ctx, self.config.model.depth, self.read_only)
+        if self.replay:
+            from tui.replay_screen import ReplayDeskScreen  # a replay's screen: only for --journal
+
+            self.desk_screen: DeskScreen = ReplayDeskScreen(
+                self.ctx,
+                self.config.model.depth,
+                self.link,  # type: ignore[arg-type]
+            )
+        else:
+            self.desk_screen = DeskScreen(self.ctx, self.config.model.depth, self.read_only)
         self.push_screen(self.desk_screen)
         self.link.on_view = lambda: self.post_message(ViewReady())
         self.link.on_outcome = lambda outcome: self.post_message(ActionResult(outcome))
@@ -138,6 +153,8 @@ class AerodeskApp(App):
     def on_view_ready(self, _message: ViewReady) -> None:
         view = self.link.take_view()
         if view is None or view is self.last_view:
+            if self.replay:
+                self._render(None)  # the replay's position or state changed (a seek in progress)
             return
         self.last_view = view
         self.views_rendered += 1
@@ -151,8 +168,8 @@ class AerodeskApp(App):
         if failure is not None:
             return f"the bus worker failed: {type(failure).__name__}: {failure}"
         view = self.last_view
-        if view is None:
-            return ""
+        if view is None or self.replay:
+            return ""  # a paused replay sends no views, and its views carry the recorded clock
         age = self.mono_clock() - view.built_ns
         if age > self.config.model.rules.stale_after_ns:
             return f"no update from the bus worker for {age / 1e9:.1f} s"
@@ -176,7 +193,7 @@ class AerodeskApp(App):
             self.refuse_read_only(e.label)
 
     def refuse_read_only(self, label: str) -> None:
-        outcome = cmd.ActionOutcome(label, cmd.Outcome.FAILED, "read-only session: actions are disabled")
+        outcome = cmd.ActionOutcome(label, cmd.Outcome.FAILED, self.read_only_reason)
         self._record(outcome)
         self.notify(outcome.describe(), severity="error", timeout=4)
 
@@ -195,7 +212,12 @@ class AerodeskApp(App):
             self.desk_screen.show_outcome(outcome)
 
     def keys_of(self, binding_id: str) -> set[str]:
-        return {k.strip() for k in self.config.keys.get(binding_id, "").split(",") if k.strip()}
+        if binding_id in REPLAY_BINDINGS:
+            return _key_set(self.config.replay_keys.get(binding_id, ""))
+        keys = _key_set(self.config.keys.get(binding_id, ""))
+        if self.replay:  # in a replay, the replay controls take their keys
+            keys -= {k for v in self.config.replay_keys.values() for k in _key_set(v)}
+        return keys
 
     def action_toggle_theme(self) -> None:
         self.theme_name = "light" if self.theme_name == "dark" else "dark"
@@ -211,9 +233,13 @@ class AerodeskApp(App):
                 continue
             if binding_id == "quit":
                 continue  # Textual's own palette has Quit
-            keys = ", ".join(sorted(self.keys_of(binding_id)))
+            keys = ", ".join(sorted(self.keys_of(binding_id))) or "palette only"
             action = _palette_action(screen, binding_id)
             yield SystemCommand(f"{_PALETTE_TITLES.get(binding_id, label)}", f"key: {keys}", action)
+        if self.replay:
+            for binding_id, (_key, _label, title) in REPLAY_BINDINGS.items():
+                keys = ", ".join(sorted(self.keys_of(binding_id)))
+                yield SystemCommand(title, f"key: {keys}", _palette_run(screen, binding_id))
         for iid in screen._instrument_ids():
             inst = self.catalog.get(iid)
             if inst is None:
@@ -248,15 +274,21 @@ _PALETTE_TITLES = {
 }
 
 
-def _palette_action(screen: DeskScreen, binding_id: str) -> Callable[[], Any]:
-    from tui.screens.desk import _ACTION_OF
+def _key_set(value: str) -> set[str]:
+    return {k.strip() for k in value.split(",") if k.strip()}
 
-    action = _ACTION_OF[binding_id]
 
+def _palette_run(screen: DeskScreen, action: str) -> Callable[[], Any]:
     async def run() -> None:
         await screen.run_action(action)
 
     return run
+
+
+def _palette_action(screen: DeskScreen, binding_id: str) -> Callable[[], Any]:
+    from tui.screens.desk import _ACTION_OF
+
+    return _palette_run(screen, _ACTION_OF[binding_id])
 
 
 __all__ = ["ACTIONS", "AerodeskApp", "Link"]

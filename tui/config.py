@@ -35,6 +35,23 @@ BINDINGS: dict[str, tuple[str, str, bool]] = {
 }
 ACTIONS = frozenset(k for k, (_key, _label, acts) in BINDINGS.items() if acts)
 
+# Journal replay (`aerodesk tui --journal`): binding id -> (default keys, footer label, palette title).
+# Remappable in an optional [replay_keys] table by the name after "replay_" (e.g. pause = "p"). They
+# must differ from each other; in a replay they take precedence over a live binding of the same key
+# (by default `[` and `]` change the speed instead of the instrument: `i` and the palette still pick it).
+REPLAY_BINDINGS: dict[str, tuple[str, str, str]] = {
+    "replay_pause": ("space", "Play", "Replay: pause or resume"),
+    "replay_step": ("full_stop", "Step", "Replay: step one record"),
+    "replay_step_message": ("n", "Next msg", "Replay: step to the next market-data or state message"),
+    "replay_slower": ("left_square_bracket", "Slow", "Replay: slower"),
+    "replay_faster": ("right_square_bracket", "Fast", "Replay: faster"),
+    "replay_back": ("left", "-10s", "Replay: seek back 10 s"),
+    "replay_forward": ("right", "+10s", "Replay: seek forward 10 s"),
+    "replay_seek": ("g", "Seek", "Replay: seek to a time"),
+    "replay_start": ("home", "Start", "Replay: seek to the start"),
+    "replay_end": ("end", "End", "Replay: seek to the end"),
+}
+
 
 @dataclass(frozen=True)
 class TuiConfig:
@@ -44,6 +61,7 @@ class TuiConfig:
     risk_refresh_ms: int = 2000
     action_timeout_ms: int = 5000
     keys: dict[str, str] = field(default_factory=lambda: {k: v[0] for k, v in BINDINGS.items()})
+    replay_keys: dict[str, str] = field(default_factory=lambda: {k: v[0] for k, v in REPLAY_BINDINGS.items()})
     path: Path | None = None
 
 
@@ -57,6 +75,7 @@ def load_tui_config(path: str | Path | None = None) -> TuiConfig:
     display = root.table("display", default_empty=True)
     timing = root.table("timing", default_empty=True)
     keys_table = root.table("keys", default_empty=True)
+    replay_table = root.table("replay_keys", default_empty=True)
     root.reject_unknown()
 
     theme = display.get("theme", str, "dark")
@@ -85,6 +104,7 @@ def load_tui_config(path: str | Path | None = None) -> TuiConfig:
         risk_refresh_ms=risk_refresh_ms,
         action_timeout_ms=action_timeout_ms,
         keys=_keys(keys_table),
+        replay_keys=_replay_keys(replay_table),
         path=p,
     )
 
@@ -94,11 +114,7 @@ def _keys(t: Table) -> dict[str, str]:
     for name in list(t.keys()):
         if name not in BINDINGS:
             raise t.error(name, f"unknown binding (known: {', '.join(BINDINGS)})")
-        value = t.get(name, str)
-        keys = [k.strip() for k in value.split(",")]
-        if not value.strip() or any(not k or " " in k for k in keys):
-            raise t.error(name, f"expected a key name or comma-separated key names, got {value!r}")
-        out[name] = ",".join(keys)
+        out[name] = _key_list(t, name)
     owner: dict[str, str] = {}
     for name, value in out.items():
         for key in value.split(","):
@@ -106,6 +122,38 @@ def _keys(t: Table) -> dict[str, str]:
                 raise ConfigError(t.file, t.key(name), f"key {key!r} is already bound to {owner[key]!r}")
             owner[key] = name
     return out
+
+
+def _replay_keys(t: Table) -> dict[str, str]:
+    out = {k: v[0] for k, v in REPLAY_BINDINGS.items()}
+    names = [k.removeprefix("replay_") for k in REPLAY_BINDINGS]
+    set_here: set[str] = set()
+    for name in list(t.keys()):
+        binding_id = f"replay_{name}"
+        if binding_id not in REPLAY_BINDINGS:
+            raise t.error(name, f"unknown replay binding (known: {', '.join(names)})")
+        out[binding_id] = _key_list(t, name)
+        set_here.add(binding_id)
+    owner: dict[str, str] = {}
+    # the defaults first, so a clash is reported at the key the file sets
+    for binding_id in sorted(out, key=lambda b: b in set_here):
+        for key in out[binding_id].split(","):
+            if key in owner:
+                raise ConfigError(
+                    t.file,
+                    t.key(binding_id.removeprefix("replay_")),
+                    f"key {key!r} is already bound to {owner[key].removeprefix('replay_')!r}",
+                )
+            owner[key] = binding_id
+    return out
+
+
+def _key_list(t: Table, name: str) -> str:
+    value = t.get(name, str)
+    keys = [k.strip() for k in value.split(",")]
+    if not value.strip() or any(not k or " " in k for k in keys):
+        raise t.error(name, f"expected a key name or comma-separated key names, got {value!r}")
+    return ",".join(keys)
 
 
 def _int_in(t: Table, name: str, default: int, low: int, high: int) -> int:
