@@ -2,9 +2,12 @@
 
 They are pyaeron's C idle strategies (they release the GIL while parking or yielding):
 
-- `backoff()` (the default): spin, then yield, then park with an exponentially growing sleep capped at
-  `max_park_ns`. The cap is the worst-case wake-up latency: Aeron's default 1 ms cap measured a 1.07 ms
-  ping-pong p50 here, a 50 us cap ~110 us p50 at 11-36 % of a core, so the default cap is 50 us.
+- `backoff()` (the default): park with an exponentially growing sleep capped at `max_park_ns` (Agrona's
+  spin and yield phases are off by default: in Python each spin is a whole do_work duty cycle, ~10-30 us
+  of CPU, so after every message they burned CPU without waking any sooner than a 1 us park, which the
+  kernel's timer slack already rounds up to ~50 us). The cap is the worst-case wake-up latency:
+  Aeron's default 1 ms cap measured a 1.07 ms ping-pong p50 here, a 50 us cap ~110 us p50 at 11-36 % of
+  a core, so the default cap is 50 us.
 - `busy_spin()`: lowest latency (~1 us RTT) but a full core per spinning thread; opt-in only. On a
   2-core host two spinning processes starve the media driver.
 - `yielding()`: sched_yield between cycles; ~2 us RTT, still a core's worth of CPU when others are idle.
@@ -19,8 +22,8 @@ from typing import Protocol, runtime_checkable
 
 import pyaeron
 
-DEFAULT_MAX_SPINS = 10
-DEFAULT_MAX_YIELDS = 20
+DEFAULT_MAX_SPINS = 0
+DEFAULT_MAX_YIELDS = 0
 DEFAULT_MIN_PARK_NS = 1_000
 DEFAULT_MAX_PARK_NS = 50_000
 DEFAULT_SLEEP_NS = 1_000_000
