@@ -63,3 +63,15 @@ def test_bench_l3_runs_on_a_real_lobster_file(shared_data):
     names = [c["name"] for c in report["cases"]]
     assert any("LOBSTER replay" in n for n in names)
     assert str(aapl) in report["title"]
+
+
+def test_bench_oms_quick_is_a_smaller_run_with_every_case():
+    result = runner.invoke(app, ["bench", "oms", "--quick", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["title"].startswith("oms: 20,000 risk checks, 2,000 orders")
+    names = [c["name"] for c in report["cases"]]
+    assert any(n.startswith("pre-trade risk checks") for n in names)
+    assert any(n.startswith("kill switch") for n in names)
+    for name in ("latency", "mdreplay", "tui"):
+        assert name in runner.invoke(app, ["bench", "--help"]).output
