@@ -35,7 +35,6 @@ import time
 import uuid
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pyaeron
@@ -43,6 +42,7 @@ import pyaeron
 from core.agent import AgentRunner, CompositeAgent, backoff, busy_spin
 from core.agent.idle import IdleStrategy
 from core.bench.report import BenchCase, BenchReport, LatencyRecorder
+from core.bench.workers import finish_worker, spawn_worker
 from core.bus import NO_RETRY, BusClient, MessageDispatcher, Publisher, StreamConfig, read_schema_identity
 from core.bus.dispatch import MESSAGE_HEADER
 from core.bus.instance import instance_dir
@@ -191,38 +191,15 @@ def _idle(name: str) -> IdleStrategy:
 def _spawn_worker(
     mode: str, instance: str, count: int, payload_size: int, idle_name: str
 ) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "core.bench.bus",
-            mode,
-            "--instance",
-            instance,
-            "--count",
-            str(count),
-            "--size",
-            str(payload_size),
-            "--idle",
-            idle_name,
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
+    return spawn_worker(
+        "core.bench.bus",
+        mode,
+        *("--instance", instance, "--count", str(count), "--size", str(payload_size), "--idle", idle_name),
     )
 
 
 def _finish(worker: subprocess.Popen[str]) -> None:
-    try:
-        _, err = worker.communicate(timeout=_RUN_TIMEOUT_S)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    if worker.returncode != 0:
-        raise RuntimeError(f"benchmark worker {worker.args} failed ({worker.returncode}): {err}")
+    finish_worker(worker, f"benchmark worker {worker.args}", _RUN_TIMEOUT_S)
 
 
 # -- latency ------------------------------------------------------------------------------------

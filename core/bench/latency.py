@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -56,6 +55,7 @@ from core.bench.deskrun import (
 )
 from core.bench.relay import ROLES
 from core.bench.report import BenchCase, BenchReport, LatencyRecorder
+from core.bench.workers import spawn_worker
 from core.bus import BusClient, aerodesk_dispatcher, spawn_driver
 from core.codec.messages import ExecType, ExecutionReport, LatencySample, decode
 from core.config import configs_dir
@@ -64,7 +64,6 @@ from core.instruments import load_instruments
 from core.sim.config import load_venues
 from core.supervisor.runtime import instance_paths, read_runtime
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PROBE_BASE_ID = 90  # strategy ids of the probes: 90, 91, ...
 # At most one order per probe per 100 ms: about 30 orders/s over the sim's three instruments, the order
 # flow of a busy market-making desk (the demo's market makers send at most 20/s each). Much more and
@@ -457,14 +456,7 @@ def _relay_zmq(count: int, rate: float, warmup: int) -> RelayRun | None:
 
 
 def _spawn(args: list[str], count: int, rate: float, warmup: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "core.bench.relay", *args, *_run_args(count, rate, warmup)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO_ROOT,
-    )
+    return spawn_worker("core.bench.relay", *args, *_run_args(count, rate, warmup), stdout=subprocess.PIPE)
 
 
 def _run_args(count: int, rate: float, warmup: int) -> list[str]:

@@ -35,6 +35,7 @@ from core.agent.idle import IdleStrategy, parse_idle_strategy
 from core.bench.bus import _raw_client
 from core.bench.deskrun import BenchDesk, bench_workspace, cpu_text, member_or_daemon
 from core.bench.report import BenchCase, BenchReport
+from core.bench.workers import REPO_ROOT, finish_worker, spawn_worker
 from core.bus import BusClient, StreamConfig, aerodesk_dispatcher, spawn_driver
 from core.bus.config import load_bus_config
 from core.codec.messages import FeedState, decode
@@ -49,7 +50,6 @@ from core.marketdata.events import (
     TradeEvent,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 CAPTURE = Path("binance-ws-capture-hftbacktest") / "usdm" / "btcusdt_20240808.gz"
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / CAPTURE
 FRAGMENTS = 256
@@ -211,19 +211,14 @@ def _raw_baseline(sizes: list[int], idle_spec: str) -> float:
             aeron = _raw_client(instance)
             try:
                 sub = aeron.add_subscription(stream.subscription_channel(), stream.stream_id)
-                cmd = [sys.executable, "-m", "core.bench.mdreplay", "send", "--instance", instance]
-                sender = subprocess.Popen(
-                    [*cmd, "--sizes", f.name, "--idle", idle_spec],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                    cwd=REPO_ROOT,
+                sender = spawn_worker(
+                    "core.bench.mdreplay",
+                    *("send", "--instance", instance, "--sizes", f.name, "--idle", idle_spec),
                 )
                 try:
                     return _receive(sub, len(sizes), parse_idle_strategy(idle_spec), sender)
                 finally:
-                    _finish(sender)
+                    finish_worker(sender, "md replay baseline sender", _RUN_TIMEOUT_S)
             finally:
                 aeron.close()
         finally:
@@ -247,17 +242,6 @@ def _receive(sub: Any, count: int, idle: IdleStrategy, sender: subprocess.Popen[
         if time.monotonic() > deadline:
             raise RuntimeError(f"md replay baseline: {got[0]} of {count} messages arrived")
     return (count - 1) / (time.perf_counter() - t0)
-
-
-def _finish(proc: subprocess.Popen[str]) -> None:
-    try:
-        _, err = proc.communicate(timeout=_RUN_TIMEOUT_S)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    if proc.returncode != 0:
-        raise RuntimeError(f"md replay baseline sender failed ({proc.returncode}): {err}")
 
 
 def _send(instance: str, sizes_file: Path, idle: IdleStrategy) -> None:

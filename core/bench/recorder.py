@@ -31,6 +31,7 @@ import pyaeron
 
 from core.agent import SystemClock, backoff
 from core.bench.report import BenchCase, BenchReport, LatencyRecorder
+from core.bench.workers import finish_worker, spawn_worker
 from core.bus import BusClient, instance_dir, load_bus_config, spawn_driver
 from core.codec.messages import SCHEMA_ID, SCHEMA_VERSION, BookDelta, Trade
 from core.journal import JournalReader, JournalWriter
@@ -139,25 +140,11 @@ def _fmt(values: list[float]) -> str:
 
 
 def _spawn_flood(instance: str, count: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "core.bench.recorder", "flood", "--instance", instance, "--count", str(count)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    return spawn_worker("core.bench.recorder", "flood", "--instance", instance, "--count", str(count))
 
 
 def _finish(worker: subprocess.Popen[str]) -> None:
-    try:
-        _, err = worker.communicate(timeout=_TIMEOUT_S)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    if worker.returncode != 0:
-        raise RuntimeError(f"flood worker failed ({worker.returncode}): {err}")
+    finish_worker(worker, "flood worker", _TIMEOUT_S)
 
 
 def _raw_round(instance: str, count: int) -> float:
