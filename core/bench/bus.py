@@ -37,15 +37,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import pyaeron
-
 from core.agent import AgentRunner, CompositeAgent, backoff, busy_spin
 from core.agent.idle import IdleStrategy
 from core.bench.report import BenchCase, BenchReport, LatencyRecorder
-from core.bench.workers import finish_worker, spawn_worker
+from core.bench.workers import finish_worker, raw_aeron_client, spawn_worker
 from core.bus import NO_RETRY, BusClient, MessageDispatcher, Publisher, StreamConfig, read_schema_identity
 from core.bus.dispatch import MESSAGE_HEADER
-from core.bus.instance import instance_dir
 from core.bus.launch import spawn_driver
 
 PING = StreamConfig("bench_ping", "aeron:ipc", 1001, 2 << 20)
@@ -228,13 +225,8 @@ def _await(condition: Any, worker: subprocess.Popen[str]) -> None:
         time.sleep(0.001)
 
 
-def _raw_client(instance: str) -> pyaeron.Aeron:
-    ctx = pyaeron.Context(dir=str(instance_dir(instance)), error_handler=lambda code, msg: None)
-    return pyaeron.Aeron(context=ctx)
-
-
 def _ping_raw(instance, total, warmup, size, idle_name, rec, worker) -> None:  # type: ignore[no-untyped-def]
-    aeron = _raw_client(instance)
+    aeron = raw_aeron_client(instance)
     try:
         pub = aeron.add_exclusive_publication(PING.publication_channel(), PING.stream_id)
         sub = aeron.add_subscription(PONG.subscription_channel(), PONG.stream_id)
@@ -287,7 +279,7 @@ def _ping_wrapped(instance, total, warmup, size, idle_name, rec, worker) -> None
 
 
 def _pong_raw(instance: str, total: int, idle_name: str) -> None:
-    aeron = _raw_client(instance)
+    aeron = raw_aeron_client(instance)
     try:
         pub = aeron.add_exclusive_publication(PONG.publication_channel(), PONG.stream_id)
         sub = aeron.add_subscription(PING.subscription_channel(), PING.stream_id)
@@ -383,7 +375,7 @@ def _subscriber_cpu_per_message(
 
     hand_dispatch = _raw_dispatcher({TEMPLATE_ID: count})
     samples: dict[str, list[float]] = {"raw": [], "raw_dispatch": [], "wrapped": []}
-    aeron = _raw_client(instance)
+    aeron = raw_aeron_client(instance)
     try:
         raw_subs = [aeron.add_subscription(FLOOD.subscription_channel(), FLOOD.stream_id) for _ in range(2)]
         with BusClient(instance, role_name="bench-cpu") as bus:
@@ -437,7 +429,7 @@ def _throughput(variant: str, instance: str, count: int, size: int, idle_name: s
 def _receive_raw(
     instance: str, count: int, idle_name: str, worker: subprocess.Popen[str], decode: bool, *, dispatch: bool
 ) -> float:
-    aeron = _raw_client(instance)
+    aeron = raw_aeron_client(instance)
     try:
         sub = aeron.add_subscription(FLOOD.subscription_channel(), FLOOD.stream_id)
         got = [0]
@@ -498,7 +490,7 @@ def _receive_loop(
 
 
 def _send_raw(instance: str, count: int, size: int, idle_name: str) -> None:
-    aeron = _raw_client(instance)
+    aeron = raw_aeron_client(instance)
     try:
         pub = aeron.add_exclusive_publication(FLOOD.publication_channel(), FLOOD.stream_id)
         while not pub.is_connected:

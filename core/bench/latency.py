@@ -9,7 +9,7 @@ them from the heartbeats stream (untethered: it never slows the desk).
 
 The desks are the built-in profiles, started with the supervisor's own `up` on fresh instances (data,
 WAL and logs in a temporary directory) and always stopped:
-- `demo` ("default" below): every daemon its own process, the hot path on backoff:50us;
+- `demo` ("default" below): every daemon its own process, sleeping on the desk's doorbell (`wake:1ms`);
 - `low-latency` (only with busy_spin=True, as it spins a core): md, strategies, oms and exec in one
   composite daemon on one busy-spinning thread; the recorder and the driver share the other core.
 Each runs exactly as shipped except two files: the strategy host runs TickProbe strategies
@@ -21,7 +21,8 @@ building, the strategy callback, risk checks, the WAL (with the profile's fsync 
 Baselines, in the same run, at the rate the desk produced samples:
 - raw pyaeron: the same three hops with nothing but poll -> offer of a 96-byte timestamped frame
   (core/bench/relay.py): four processes with the idle strategies of the default profile's md, strategy,
-  oms and exec daemons; for the low-latency profile the four parts on one busy-spinning thread, as its
+  oms and exec daemons (on `wake`, ringing the doorbell after each send as the daemons do); for the
+  low-latency profile the four parts on one busy-spinning thread, as its
   composite runs them;
 - ZeroMQ: four processes, PAIR sockets over ipc://, json.loads / json.dumps of a dict of the same
   fields at every hop, blocking recv: what one would otherwise build.
@@ -67,7 +68,7 @@ from core.supervisor.runtime import instance_paths, read_runtime
 PROBE_BASE_ID = 90  # strategy ids of the probes: 90, 91, ...
 # At most one order per probe per 100 ms: about 30 orders/s over the sim's three instruments, the order
 # flow of a busy market-making desk (the demo's market makers send at most 20/s each). Much more and
-# the demo profile's oms, which fsyncs its WAL before every input (an order and its venue reports),
+# an oms that fsyncs its WAL before every input (fsync every-record: an order and its venue reports)
 # queues up: the figure would then measure the queue, not the path.
 PROBE_INTERVAL_MS = 100
 PROBE_ORDER_RATE = 100  # per probe per second in the bench risk file: above what they send

@@ -32,10 +32,9 @@ from typing import Any
 import pyaeron
 
 from core.agent.idle import IdleStrategy, parse_idle_strategy
-from core.bench.bus import _raw_client
 from core.bench.deskrun import BenchDesk, bench_workspace, cpu_text, member_or_daemon
 from core.bench.report import BenchCase, BenchReport
-from core.bench.workers import REPO_ROOT, finish_worker, spawn_worker
+from core.bench.workers import REPO_ROOT, finish_worker, raw_aeron_client, spawn_worker
 from core.bus import BusClient, StreamConfig, aerodesk_dispatcher, spawn_driver
 from core.bus.config import load_bus_config
 from core.codec.messages import FeedState, decode
@@ -208,7 +207,7 @@ def _raw_baseline(sizes: list[int], idle_spec: str) -> float:
         array.array("I", sizes).tofile(f)
         f.flush()
         try:
-            aeron = _raw_client(instance)
+            aeron = raw_aeron_client(instance)
             try:
                 sub = aeron.add_subscription(stream.subscription_channel(), stream.stream_id)
                 sender = spawn_worker(
@@ -249,7 +248,7 @@ def _send(instance: str, sizes_file: Path, idle: IdleStrategy) -> None:
     with sizes_file.open("rb") as f:
         sizes.frombytes(f.read())
     stream = _baseline_stream()
-    aeron = _raw_client(instance)
+    aeron = raw_aeron_client(instance)
     try:
         pub = aeron.add_exclusive_publication(stream.publication_channel(), stream.stream_id)
         while not pub.is_connected:

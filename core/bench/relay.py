@@ -32,10 +32,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.agent.idle import IdleStrategy, parse_idle_strategy
-from core.bench.bus import _raw_client
+from core.agent.idle import IdleStrategy, WakeIdle, parse_idle_strategy
 from core.bench.report import LatencyRecorder
-from core.bus import StreamConfig
+from core.bench.workers import raw_aeron_client
+from core.bus import StreamConfig, instance_dir
+from core.bus.doorbell import Doorbell, DoorbellUnavailable, stream_bit
 
 ROLES = ("md", "strategy", "oms", "exec")
 # md -> strategy, strategy -> oms, oms -> exec
@@ -115,6 +116,43 @@ def _wait(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.001)
 
 
+class _RawWake:
+    """The desk's doorbell used as the daemons use it (core/bus/doorbell.py), for a relay on `wake`:
+    ring for the outbound stream after a send, wait for the inbound one."""
+
+    def __init__(self, instance: str, inbound: StreamConfig | None, outbound: StreamConfig | None) -> None:
+        self.doorbell = Doorbell.open(instance_dir(instance))
+        self.in_bits = stream_bit(inbound.stream_id) if inbound else 0
+        self.out_bits = stream_bit(outbound.stream_id) if outbound else 0
+        self._armed = 0
+
+    def arm(self) -> None:
+        self._armed = self.doorbell.sequence
+
+    def wait(self, timeout_ns: int) -> None:
+        self.doorbell.wait(self._armed, timeout_ns, self.in_bits)
+
+    def ring(self) -> None:
+        self.doorbell.ring(self.out_bits)
+
+
+def _bind_wake(idle: IdleStrategy, instance: str, role: str) -> Callable[[], None]:
+    """The ring to call after a send: the doorbell's when `idle` is `wake`, else nothing."""
+    if not isinstance(idle, WakeIdle):
+        return _no_ring
+    index = ROLES.index(role)
+    try:
+        wake = _RawWake(instance, HOPS[index - 1] if index else None, HOPS[index] if index < 3 else None)
+    except DoorbellUnavailable:
+        return _no_ring
+    idle.bind(wake)
+    return wake.ring
+
+
+def _no_ring() -> None:
+    pass
+
+
 def _offer(pub: Any, frame: Any) -> None:
     """Offer until the stream takes it: back pressure and term rotations are retried, nothing dropped."""
     while pub.offer(frame) is not True:
@@ -122,7 +160,7 @@ def _offer(pub: Any, frame: Any) -> None:
 
 
 def aeron_role(role: str, instance: str, idle: IdleStrategy, count: int, rate: float, warmup: int) -> None:
-    aeron = _raw_client(instance)
+    aeron = raw_aeron_client(instance)
     try:
         index = ROLES.index(role)
         pub = None
@@ -130,9 +168,10 @@ def aeron_role(role: str, instance: str, idle: IdleStrategy, count: int, rate: f
             out = HOPS[index]
             pub = aeron.add_exclusive_publication(out.publication_channel(), out.stream_id)
             _wait(lambda: pub.is_connected, f"{role}: its subscriber downstream")
+        ring = _bind_wake(idle, instance, role)
         if role == "md":
             assert pub is not None
-            _aeron_source(pub, idle, Pacer(count, rate))
+            _aeron_source(pub, idle, Pacer(count, rate), ring)
             return
         inbound = HOPS[index - 1]
         sub = aeron.add_subscription(inbound.subscription_channel(), inbound.stream_id)
@@ -140,12 +179,12 @@ def aeron_role(role: str, instance: str, idle: IdleStrategy, count: int, rate: f
             _aeron_sink(sub, idle, count, Sink(warmup))
         else:
             assert pub is not None
-            _aeron_relay(role, sub, pub, idle, count)
+            _aeron_relay(role, sub, pub, idle, count, ring)
     finally:
         aeron.close()
 
 
-def _aeron_source(pub: Any, idle: IdleStrategy, pacer: Pacer) -> None:
+def _aeron_source(pub: Any, idle: IdleStrategy, pacer: Pacer, ring: Callable[[], None]) -> None:
     frame = bytearray(TICK.size)
     with Run() as run:
         while pacer.sent < pacer.count:
@@ -153,13 +192,16 @@ def _aeron_source(pub: Any, idle: IdleStrategy, pacer: Pacer) -> None:
             if pacer.due(time.time_ns()):
                 TICK.pack_into(frame, 0, time.time_ns(), pacer.sent)
                 _offer(pub, frame)
+                ring()
                 pacer.sent_one()
                 work = 1
             idle.idle(work)
     _done("md", run)
 
 
-def _aeron_relay(role: str, sub: Any, pub: Any, idle: IdleStrategy, count: int) -> None:
+def _aeron_relay(
+    role: str, sub: Any, pub: Any, idle: IdleStrategy, count: int, ring: Callable[[], None]
+) -> None:
     forwarded = [0]
 
     def forward(buffer: Any, _header: Any) -> None:
@@ -168,7 +210,10 @@ def _aeron_relay(role: str, sub: Any, pub: Any, idle: IdleStrategy, count: int) 
 
     with Run() as run:
         while forwarded[0] < count:
-            idle.idle(sub.poll(forward, FRAGMENTS))
+            work = sub.poll(forward, FRAGMENTS)
+            if work:
+                ring()  # once per poll, as a daemon rings once per duty cycle
+            idle.idle(work)
     _done(role, run)
 
 
@@ -186,7 +231,7 @@ def _aeron_sink(sub: Any, idle: IdleStrategy, count: int, sink: Sink) -> None:
 
 def aeron_chain(instance: str, idle: IdleStrategy, count: int, rate: float, warmup: int) -> None:
     """md, strategy, oms and exec on one thread: one duty cycle polls every hop in path order."""
-    aeron = _raw_client(instance)
+    aeron = raw_aeron_client(instance)
     try:
         pubs = [aeron.add_exclusive_publication(h.publication_channel(), h.stream_id) for h in HOPS]
         subs = [aeron.add_subscription(h.subscription_channel(), h.stream_id) for h in HOPS]

@@ -7,6 +7,10 @@ import sys
 from pathlib import Path
 from typing import IO
 
+import pyaeron
+
+from core.bus.instance import instance_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -34,3 +38,10 @@ def finish_worker(worker: subprocess.Popen[str], what: str, timeout_s: float) ->
             worker.wait()
     if worker.returncode != 0:
         raise RuntimeError(f"{what} failed ({worker.returncode}): {err}")
+
+
+def raw_aeron_client(instance: str) -> pyaeron.Aeron:
+    """A bare pyaeron client of a desk's driver, for the raw baselines (an error handler, nothing else:
+    without one the process would exit when the driver goes)."""
+    ctx = pyaeron.Context(dir=str(instance_dir(instance)), error_handler=lambda code, msg: None)
+    return pyaeron.Aeron(context=ctx)

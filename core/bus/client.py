@@ -32,6 +32,7 @@ from core.agent.ratelimit import RateLimitedLog
 from core.bus.config import BusConfig, StreamConfig, load_bus_config
 from core.bus.counters import ClientCounters, prefixed
 from core.bus.dispatch import GuardedHandler, MessageDispatcher
+from core.bus.doorbell import Doorbell, DoorbellUnavailable, stream_bit
 from core.bus.errors import DeskNotRunning
 from core.bus.instance import instance_dir, probe_driver, resolve_instance
 from core.bus.publisher import DEFAULT_RETRY, Publisher, RetryPolicy
@@ -70,6 +71,12 @@ class BusClient:
         self._last_error: str | None = None
         self._error_lock = threading.Lock()
         self._report = RateLimitedLog(log)
+        # The desk's doorbell (core/bus/doorbell.py) while connected; publishers add their stream's bit
+        # to `unrung` on every send, ring() rings once for all of them; `wake_bits` are the streams
+        # this process subscribes to, what an idle wait wakes for.
+        self.doorbell: Doorbell | None = None
+        self.unrung = 0
+        self.wake_bits = 0
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -125,8 +132,28 @@ class BusClient:
             aeron.close()
             raise DeskNotRunning(self.instance, self.dir, f"lost while connecting: {_first_line(e)}") from e
         self._aeron = aeron
+        self._open_doorbell()
         log.info("connected to desk %s (%s) as %s", self.instance, self.dir, self.client_name)
         return self
+
+    def ring(self) -> bool:
+        """Wake the processes waiting for the streams sent on since the last ring; True if it rang."""
+        bits = self.unrung
+        if not bits:
+            return False
+        self.unrung = 0
+        doorbell = self.doorbell
+        if doorbell is None:
+            return False
+        doorbell.ring(bits)
+        return True
+
+    def _open_doorbell(self) -> None:
+        try:
+            self.doorbell = Doorbell.open(self.dir)
+        except DoorbellUnavailable as e:
+            # Only latency suffers: waiting processes wake at their max wait instead.
+            self._report.report("doorbell", f"desk {self.instance}: no doorbell ({e}); idle waits are timed")
 
     def close(self) -> None:
         """Disconnect for good; publishers and subscribers stay detached and keep their counters."""
@@ -194,10 +221,18 @@ class BusClient:
         tether: bool = True,
         fragment_limit: int = DEFAULT_FRAGMENT_LIMIT,
         assemble: bool = True,
+        wake: bool = True,
     ) -> Subscriber:
+        """wake=False: messages on this stream do not wake the process from an idle wait (it reads them
+        when something else wakes it, or at its idle strategy's max wait): for data that is never
+        urgent to this process, such as reference prices, so it does not compete for a core with the
+        processes that must answer them."""
+        config = self._stream(stream)
+        if wake:
+            self.wake_bits |= stream_bit(config.stream_id)
         sub = Subscriber(
             self,
-            self._stream(stream),
+            config,
             handler,
             tether=tether,
             fragment_limit=fragment_limit,
@@ -285,6 +320,9 @@ class BusClient:
     def _disconnect(self) -> None:
         for resource in self._resources:
             resource._detach()
+        doorbell, self.doorbell = self.doorbell, None
+        if doorbell is not None:
+            doorbell.close()
         aeron, self._aeron = self._aeron, None
         if aeron is not None:
             try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyaeron
 
+from core.bus.doorbell import DOORBELL_FILE
 from core.bus.errors import BusError
 
 INSTANCE_ENV = "AERODESK_INSTANCE"
@@ -34,8 +35,9 @@ _CNC_PID_OFFSET = 40
 _CNC_VERSION = struct.Struct("<i")
 _CNC_MAJOR_VERSION = 0
 
-# What a media driver directory contains; anything else means it is not ours to delete.
-AERON_DIR_ENTRIES = frozenset({"cnc.dat", "loss-report.dat", "images", "publications"})
+# What a desk's driver directory contains (Aeron's files and the desk's doorbell, core/bus/doorbell.py);
+# anything else means it is not ours to delete.
+AERON_DIR_ENTRIES = frozenset({"cnc.dat", "loss-report.dat", "images", "publications", DOORBELL_FILE})
 
 
 class InstanceNameError(BusError, ValueError):

@@ -26,6 +26,7 @@ from core.agent.idle import IdleStrategy, backoff
 from core.agent.ratelimit import RateLimitedLog
 from core.bus.config import StreamConfig
 from core.bus.counters import PublisherCounters
+from core.bus.doorbell import stream_bit
 from core.bus.errors import BusError
 
 if TYPE_CHECKING:
@@ -91,6 +92,7 @@ class Publisher:
         self._pub: Any = None  # pyaeron.ExclusivePublication while attached
         self._offer: Any = None  # its bound offer method
         self._closed = False
+        self._bit = stream_bit(stream.stream_id)
 
     # -- hot path ---------------------------------------------------------------------------------
 
@@ -107,6 +109,7 @@ class Publisher:
                 return self._failed(e)
             if result is True:
                 self.counters.sent += 1
+                self.client.unrung |= self._bit
                 return True
             return self._retry(result, buffer, offset, length)
         return self._drop_closed()
@@ -127,6 +130,9 @@ class Publisher:
         while True:
             if result is BACK_PRESSURED:
                 counters.back_pressured += 1
+                # a subscriber asleep on the doorbell is what holds us back: wake it before waiting
+                self.client.unrung |= self._bit
+                self.client.ring()
             elif result is NOT_CONNECTED:
                 counters.not_connected += 1
             elif result is ADMIN_ACTION:
@@ -149,6 +155,7 @@ class Publisher:
                 return self._failed(e)
             if result is True:
                 counters.sent += 1
+                self.client.unrung |= self._bit
                 idle.reset()
                 return True
 

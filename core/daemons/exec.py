@@ -216,12 +216,14 @@ class VenueGateway:
 
     def do_work(self) -> int:
         work = self._flush()
-        if self.md_sub is not None:
-            work += self.md_sub.poll()
+        # orders first: they are on the tick-to-order path, and an order acts only after the venue's
+        # latency, by when the market data read just after it has been applied
         if self.orders_sub is not None:
             work += self.orders_sub.poll()
             if self._samples:
                 self._publish_samples()
+        if self.md_sub is not None:
+            work += self.md_sub.poll()
         now = self.clock.time_ns()
         due = self.client.next_due()
         if due is not None and due <= now:

@@ -17,10 +17,11 @@ from collections.abc import Callable, Sequence
 
 from core.agent.agent import Agent
 from core.agent.clock import Clock, SystemClock
-from core.agent.idle import parse_idle_strategy
+from core.agent.idle import WakeIdle, parse_idle_strategy
 from core.agent.runner import ErrorPolicy
 from core.agent.signals import run_agents_main
 from core.bus.client import BusClient
+from core.bus.doorbell import DoorbellSignal
 from core.codec.messages import DaemonState
 from core.daemons.heartbeat import HeartbeatPublisher
 from core.daemons.profile import DaemonSpec, Profile
@@ -86,8 +87,11 @@ class DaemonHost:
     def run(self, agents: Sequence[Agent]) -> int:
         """Run until SIGTERM/SIGINT; the exit code is 0 on a clean stop, 1 when an agent failed."""
         idle = parse_idle_strategy(self.spec.idle_strategy)
+        doorbell = DoorbellSignal(self.bus)  # last in the cycle: one ring for what the cycle sent
+        if isinstance(idle, WakeIdle):
+            idle.bind(doorbell)
         return run_agents_main(
-            [self.bus, *self.duty_agents(agents)],
+            [self.bus, *self.duty_agents(agents), doorbell],
             idle_strategy=idle,
             error_policy=ErrorPolicy.STOP,
             role_name=self.spec.name,

@@ -17,6 +17,7 @@ import fcntl
 import logging
 import os
 import struct
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -61,6 +62,7 @@ class WriterStats:
     bytes_appended: int = 0
     writes: int = 0  # pwrite batches of the data file
     fsyncs: int = 0  # fdatasync calls that made records durable
+    fsync_errors: int = 0  # group commit: background fdatasync calls that failed
     segments_created: int = 0
     write_errors: int = 0  # JournalWriteErrors raised
     index_errors: int = 0  # index side-file failures (the segment stays unsealed; readers verify it)
@@ -146,6 +148,10 @@ class JournalWriter:
         self._last_number: int | None = None  # highest segment number in the directory
         self._repair_allowed = repair
         self._lock_fd: int | None = None
+        # Group commit: a background thread fsyncs what append wrote (see _GroupSyncer). The lock keeps
+        # it from syncing a descriptor the writer is closing.
+        self._fd_lock = threading.Lock()
+        self._syncer: _GroupSyncer | None = None
 
         try:
             self.path.mkdir(parents=True, exist_ok=True)
@@ -167,6 +173,8 @@ class JournalWriter:
         except BaseException:
             self._close_files()
             raise
+        if self._mode is FsyncMode.GROUP:
+            self._syncer = _GroupSyncer(self, self.policy.interval_ns)
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -258,6 +266,9 @@ class JournalWriter:
                 self.stats.appends -= 1
                 self.stats.bytes_appended -= length
                 raise self._error(e, record_appended=False) from e
+        elif mode is FsyncMode.GROUP and now >= self._retry_at_ns:
+            self._flush_or_raise(record_appended=True, fsync=False, sequence=sequence)
+            self._syncer.written += 1  # type: ignore[union-attr]
         elif now >= self._retry_at_ns:
             if mode is FsyncMode.BATCH and self._batch_due(now):
                 self._flush_or_raise(record_appended=True, fsync=True, sequence=sequence)
@@ -277,8 +288,12 @@ class JournalWriter:
         if self.policy.mode is FsyncMode.BATCH and self._batch_due(now):
             self._flush_or_raise(record_appended=True, fsync=True)
             return 1
-        if self.policy.mode is FsyncMode.NEVER and now - self._oldest_pending_ns >= self.flush_interval_ns:
+        if (
+            self.policy.mode is FsyncMode.NEVER and now - self._oldest_pending_ns >= self.flush_interval_ns
+        ) or self.policy.mode is FsyncMode.GROUP:  # group: records a failed write left behind
             self._flush_or_raise(record_appended=True, fsync=False)
+            if self._syncer is not None:
+                self._syncer.written += 1
             return 1
         return 0
 
@@ -299,6 +314,8 @@ class JournalWriter:
         """
         if self._closed:
             return
+        if self._syncer is not None:
+            self._syncer.stop()  # the final fsync below is the close's own
         error: JournalWriteError | None = None
         try:
             if self._seg is not None:
@@ -362,7 +379,7 @@ class JournalWriter:
             except OSError:
                 self._tail_dirty = True
             raise
-        if fsync or not self.policy.syncs:
+        if fsync or self.policy.done_when_written:
             self._data_crc = zlib.crc32(self._buf, self._data_crc)
             self._durable_end += len(self._buf)
             self._buf.clear()
@@ -510,11 +527,12 @@ class JournalWriter:
         self._tail_dirty = False
 
     def _close_segment(self) -> None:
-        seg, self._seg = self._seg, None
-        if seg is not None:
-            for fd in (seg.fd, seg.index_fd):
-                if fd is not None:
-                    os.close(fd)
+        with self._fd_lock:
+            seg, self._seg = self._seg, None
+            if seg is not None:
+                for fd in (seg.fd, seg.index_fd):
+                    if fd is not None:
+                        os.close(fd)
 
     def _close_files(self) -> None:
         self._close_segment()
@@ -552,3 +570,47 @@ class JournalWriter:
             self._seal()  # a new schema version starts a new segment, whose header states it
             self._close_segment()
             self._guard(self._open_next_segment, "create segment", record_appended=False)
+
+
+class _GroupSyncer:
+    """The group-commit thread of a JournalWriter: every `interval_ns`, if anything was written since its
+    last pass, one fdatasync of the current segment makes all of it durable at once.
+
+    `written` is bumped by the writer's thread after each write; only this thread reads it (an int
+    under the GIL: a torn read is impossible, a stale one only defers a sync to the next pass). A roll
+    fsyncs the old segment itself (policy.syncs) before closing it, under the same lock.
+    """
+
+    def __init__(self, writer: JournalWriter, interval_ns: int) -> None:
+        self.writer = writer
+        self.interval_s = interval_ns / 1e9
+        self.written = 0
+        self.synced = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"journal-sync-{writer.path.name}", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        writer = self.writer
+        while not self._stop.wait(self.interval_s):
+            written = self.written
+            if written == self.synced:
+                continue
+            with writer._fd_lock:
+                seg = writer._seg
+                if seg is None:
+                    continue
+                try:
+                    fdatasync(seg.fd)
+                except OSError as e:
+                    writer.stats.fsync_errors += 1
+                    log.error("journal %s: group-commit fsync failed: %s (retrying)", writer.path, e)
+                    continue
+            writer.stats.fsyncs += 1
+            self.synced = written
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()

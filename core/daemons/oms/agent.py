@@ -151,7 +151,9 @@ class OmsAgent:
             "venue_reports": bus.subscriber("venue_reports", self._venue_dispatcher()),
             "order_requests": bus.subscriber("order_requests", self._orders_dispatcher()),
             "heartbeats": bus.subscriber("heartbeats", self._heartbeat_dispatcher(), tether=False),
-            "market_data": bus.subscriber("market_data", self._md_dispatcher()),
+            # reference prices are never urgent here: they must not wake the oms when a tick has to
+            # reach the strategies first (read at the next wake-up, at most the idle max wait later)
+            "market_data": bus.subscriber("market_data", self._md_dispatcher(), wake=False),
         }
 
     # -- Agent ------------------------------------------------------------------------------------

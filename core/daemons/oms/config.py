@@ -5,7 +5,9 @@ risk = "risk.toml"              # optional, relative to the profile; default con
 instruments = "instruments.toml"  # optional static data file; default configs/instruments.toml
 venues = "venues.toml"          # optional (fees, venue ids); default configs/venues.toml
 fsync = "every-record"          # the WAL: every-record (default: on disk before the input acts),
-                                # batch:records=N,interval_ms=T (an OS crash loses the batch) | none
+                                # group:interval_ms=T (written to the OS before the input acts, fsynced
+                                # by a background thread within T ms: an OS crash loses at most T ms),
+                                # batch:records=N,interval_ms=T (buffered: a crash loses the batch) | none
 wal_dir = ""                    # "": <data>/<instance>/wal (<data>: $AERODESK_DATA)
 segment_mb = 64                 # WAL segment size
 reconcile_timeout_ms = 5000     # how long new orders wait for the venues' reconciliation answers

@@ -3,6 +3,8 @@
 publish:  connect, wait for a subscriber, send --count seq frames of --size bytes (or the hex frames
           given with --hex, in order; back pressure is waited out), print the results and the
           publisher counters as JSON, exit.
+ring:     as publish, but spaced by --interval-ms and ringing the desk's doorbell after each send as a
+          daemon's duty cycle does (core.bus.doorbell.DoorbellSignal as the last agent).
 stream:   a daemon: an agent that publishes a Heartbeat (core.codec.messages; seq = 0, 1, 2, ...) every
           --interval-ms through a TimerService on the system clock, run by run_agents_main with the bus
           client in the same duty cycle. It survives the loss of the driver and reconnects. On SIGTERM
@@ -20,6 +22,7 @@ import time
 
 from core.agent import SystemClock, TimerService, run_agents_main
 from core.bus import BusClient, OfferFailure, Publisher
+from core.bus.doorbell import DoorbellSignal
 from core.codec.messages import DaemonState, Heartbeat
 from tests.core.bus.frames import seq_frame
 
@@ -43,6 +46,24 @@ def publish(args: argparse.Namespace) -> int:
             result = pub.offer(f)
         results.append(bool(result))
     print(json.dumps({"sent": results, "counters": pub.counters.as_dict()}), flush=True)
+    bus.close()
+    return 0
+
+
+def ring(args: argparse.Namespace) -> int:
+    bus = BusClient(args.instance, role_name="test-ring").connect()
+    pub = bus.publisher(args.stream)
+    ringer = DoorbellSignal(bus)
+    deadline = time.monotonic() + 20
+    while not pub.is_connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sent = 0
+    for seq in range(args.count):
+        time.sleep(args.interval_ms / 1000)
+        sent += pub.offer(seq_frame(seq, 16)) is True
+        ringer.do_work()
+    rings = bus.doorbell.rings if bus.doorbell is not None else 0
+    print(json.dumps({"sent": sent, "rings": rings}), flush=True)
     bus.close()
     return 0
 
@@ -106,12 +127,17 @@ def main() -> int:
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--size", type=int, default=16)
     p.add_argument("--hex", nargs="*")
+    r = sub.add_parser("ring")
+    r.add_argument("--instance", required=True)
+    r.add_argument("--stream", default="state")
+    r.add_argument("--count", type=int, default=10)
+    r.add_argument("--interval-ms", type=int, default=20)
     s = sub.add_parser("stream")
     s.add_argument("--instance", required=True)
     s.add_argument("--stream", default="heartbeats")
     s.add_argument("--interval-ms", type=int, default=20)
     args = parser.parse_args()
-    return publish(args) if args.mode == "publish" else stream(args)
+    return {"publish": publish, "ring": ring, "stream": stream}[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,16 @@ def crash(path: str, n: str, max_segment_bytes: str, seed: str) -> None:
     os._exit(0)
 
 
+def group_kill(path: str, n: str) -> None:
+    """Append n records under group commit, say so, then SIGKILL itself: no flush, no close, no fsync of
+    its own. What append wrote to the OS must survive the process."""
+    writer = _writer(Path(path), FsyncPolicy.group(interval_ms=60_000), 1 << 20)  # the thread never runs
+    for r in make_records(int(n), 7):
+        _append(writer, r)
+    print(json.dumps({"next_sequence": writer.next_sequence}), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def disk_full(path: str, limit: str, policy: str, max_pending_bytes: str) -> None:
     """Append until the file-size limit (RLIMIT_FSIZE) stops writes; report what the writer said."""
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed by the signal
@@ -130,4 +140,6 @@ def no_permission(path: str) -> None:
 
 if __name__ == "__main__":
     scenario, *args = sys.argv[1:]
-    {"crash": crash, "disk_full": disk_full, "no_permission": no_permission}[scenario](*args)
+    scenarios = {"crash": crash, "group_kill": group_kill, "disk_full": disk_full}
+    scenarios["no_permission"] = no_permission
+    scenarios[scenario](*args)
