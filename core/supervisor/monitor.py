@@ -16,7 +16,7 @@ from typing import Any
 
 from core.bus.client import BusClient
 from core.bus.dispatch import aerodesk_dispatcher
-from core.codec.messages import Heartbeat, decode
+from core.codec.messages import Heartbeat, LatencySample, decode
 
 
 @dataclass
@@ -50,6 +50,8 @@ class HeartbeatMonitor:
         self._clock = clock
         dispatcher = aerodesk_dispatcher(decoder=decode, label="heartbeats")
         dispatcher.on(Heartbeat.TEMPLATE_ID, self._on_message)
+        # exec's tick-to-order telemetry shares the stream; it says nothing of health (and is not bad input)
+        dispatcher.on(LatencySample.TEMPLATE_ID, _ignore)
         self.subscriber = bus.subscriber("heartbeats", dispatcher, tether=False)
 
     def poll(self) -> int:
@@ -74,3 +76,7 @@ class HeartbeatMonitor:
         self.latest[info.role] = info
         if self._on_heartbeat is not None:
             self._on_heartbeat(info)
+
+
+def _ignore(_m: Any, _header: Any) -> None:
+    pass

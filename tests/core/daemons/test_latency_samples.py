@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from core.codec.messages import LatencySample, Side
+from core.supervisor.monitor import HeartbeatMonitor
 from tests.core.daemons.busio import Collector, OrderSender, pump
 from tests.desk import PROFILES, Desk, desk_fixture
 
@@ -21,6 +22,7 @@ def samples(stream: Collector) -> list[Any]:
 
 def test_exec_publishes_a_sample_per_triggered_order_and_none_without_a_trigger(md_exec: Desk) -> None:
     bus = md_exec.bus()
+    monitor = HeartbeatMonitor(bus)  # what `status` and the supervisor read the stream with
     heartbeats = Collector(bus, "heartbeats", tether=False)
     reports = Collector(bus, "venue_reports")
     sender = OrderSender(bus)
@@ -42,6 +44,9 @@ def test_exec_publishes_a_sample_per_triggered_order_and_none_without_a_trigger(
     assert sample.venueAckTs >= now  # stamped at its arrival at the exec gateway, after it was sent
     counters = md_exec.heartbeats(1.0)["exec-sim"].counters
     assert counters["exec-sim.latency_samples"] == 1 and counters["exec-sim.latency_dropped"] == 0
+    # the monitor joined first, so it has seen the sample once it has read as much as the collector
+    pump(bus, [monitor], lambda: monitor.subscriber.counters.received >= len(heartbeats.messages), "monitor")
+    assert monitor.subscriber.counters.bad_input() == 0  # telemetry is not reported as bad input
 
 
 # -- the whole path: md -> strategy host -> oms -> exec ------------------------------------------------
