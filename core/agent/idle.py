@@ -23,6 +23,8 @@ They are pyaeron's C idle strategies (they release the GIL while parking or yiel
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import pyaeron
@@ -59,17 +61,29 @@ class WakeSignal(Protocol):
 
 
 class WakeIdle:
-    """Sleeps until a bound WakeSignal fires, at most `max_wait_ns` (timers still run that often)."""
+    """Sleeps until a bound WakeSignal fires, at most `max_wait_ns`, and never past the next deadline the
+    agents report (so a timer fires on time however long the max wait)."""
 
     def __init__(self, max_wait_ns: int = DEFAULT_MAX_WAIT_NS) -> None:
         if max_wait_ns <= 0:
             raise ValueError(f"wake needs a positive max wait, got {max_wait_ns} ns")
         self.max_wait_ns = max_wait_ns
         self.signal: WakeSignal | None = None
+        self._deadline: Callable[[], int | None] | None = None
+        self._now: Callable[[], int] = time.time_ns
+        self._overdue = False
         self._sleep = pyaeron.IdleStrategy.sleeping(max_wait_ns)
 
-    def bind(self, signal: WakeSignal) -> None:
+    def bind(
+        self,
+        signal: WakeSignal,
+        deadline: Callable[[], int | None] | None = None,
+        now: Callable[[], int] = time.time_ns,
+    ) -> None:
+        """deadline: the agents' next timer (ns on the `now` clock; None: none), read before each wait."""
         self.signal = signal
+        self._deadline = deadline
+        self._now = now
         signal.arm()
 
     def idle(self, work_count: int = 0) -> None:
@@ -78,8 +92,21 @@ class WakeIdle:
             if work_count <= 0:
                 self._sleep.idle(0)
             return
-        if work_count <= 0:
-            signal.wait(self.max_wait_ns)
+        if work_count > 0:
+            self._overdue = False
+        else:
+            timeout = self.max_wait_ns
+            deadline = self._deadline
+            due = deadline() if deadline is not None else None
+            if due is not None:
+                timeout = min(timeout, due - self._now())
+            if timeout <= 0 and not self._overdue:
+                self._overdue = True  # due now: run the next cycle at once, which should fire it
+            else:
+                # a deadline still overdue after a cycle is one its agent is holding back (a retry
+                # pause): waiting the max wait instead of spinning on it
+                self._overdue = False
+                signal.wait(timeout if timeout > 0 else self.max_wait_ns)
         signal.arm()  # before the next cycle polls: what comes after that ends the next wait
 
     def reset(self) -> None:

@@ -233,6 +233,10 @@ class VenueGateway:
             work += self._flush()
         return work
 
+    def next_deadline_ns(self) -> int | None:
+        """When the venue next acts on a request or delivers a report (its simulated latencies)."""
+        return self.client.next_due()
+
     def on_close(self) -> None:
         if self._outbox:
             log.warning("exec %s: %d reports not sent at stop", self.role_name, len(self._outbox))

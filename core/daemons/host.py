@@ -54,6 +54,7 @@ class DaemonHost:
             counters=self.counters,
         )
         self._extra_counters: list[Callable[[], dict[str, int]]] = []
+        self._deadline_sources: list[Callable[[], int | None]] | None = None
 
     @property
     def name(self) -> str:
@@ -78,10 +79,31 @@ class DaemonHost:
         out.update((k, v) for k, v in bus.items() if k not in out)
         return out
 
+    def next_deadline_ns(self) -> int | None:
+        """The earliest timer of the daemon's agents (those with `next_deadline_ns()`, on the host's clock):
+        an idle wait ends by then."""
+        sources = self._deadline_sources
+        if sources is None:
+            found = (getattr(agent, "next_deadline_ns", None) for agent in self.agents)
+            sources = self._deadline_sources = [f for f in found if f is not None]
+        due: int | None = None
+        for source in sources:
+            try:
+                t = source()
+            except Exception as e:  # a timer hint must never take the daemon down: poll without it
+                sources.remove(source)
+                log.error("daemon %s: next_deadline_ns of %r failed (%r); its timers are polled", self.name,
+                          source, e)  # fmt: skip
+                return None
+            if t is not None and (due is None or t < due):
+                due = t
+        return due
+
     def duty_agents(self, agents: Sequence[Agent]) -> list[Agent]:
         """The daemon's agents followed by its heartbeat: what runs in its duty cycle after the bus
         client (a composite daemon runs its members' in one cycle, see core/daemons/composite.py)."""
         self.agents = list(agents)
+        self._deadline_sources = None
         return [*self.agents, _MarkRunning(self.heartbeat), self.heartbeat]
 
     def run(self, agents: Sequence[Agent]) -> int:
@@ -89,7 +111,7 @@ class DaemonHost:
         idle = parse_idle_strategy(self.spec.idle_strategy)
         doorbell = DoorbellSignal(self.bus)  # last in the cycle: one ring for what the cycle sent
         if isinstance(idle, WakeIdle):
-            idle.bind(doorbell)
+            idle.bind(doorbell, self.next_deadline_ns, self.clock.time_ns)
         return run_agents_main(
             [self.bus, *self.duty_agents(agents), doorbell],
             idle_strategy=idle,

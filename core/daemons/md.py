@@ -161,6 +161,13 @@ class MarketDataPublisher:
             work += self._snapshots(now)
         return work
 
+    def next_deadline_ns(self) -> int | None:
+        """The feed's next event, when it can tell (the synthetic market can; a recorded file polls)."""
+        if not self._started or self._pending:
+            return None
+        next_event = getattr(self.feed, "next_event_ns", None)
+        return next_event() if next_event is not None else None
+
     def on_close(self) -> None:
         self.feed.close()
 

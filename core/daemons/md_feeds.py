@@ -92,6 +92,12 @@ class SyntheticMarketFeed:
         self.events += len(events)
         return events
 
+    def next_event_ns(self) -> int | None:
+        """When the next market event is due (desk time)."""
+        if self.feed is None:
+            return None
+        return min(m.next_event_ts for m in self.feed.markets)
+
     def counters(self) -> dict[str, int]:
         return {"feed_events": self.events}
 

@@ -195,6 +195,10 @@ class OmsAgent:
                 self._wal_failed(e)
         return work
 
+    def next_deadline_ns(self) -> int | None:
+        """The engine's next deadline (dead-man, flatten, cancel retries, the daily roll ...)."""
+        return self.engine.next_deadline()
+
     def on_close(self) -> None:
         self.outputs.flush()
         if self.outputs.held:

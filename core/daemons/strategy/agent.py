@@ -133,6 +133,10 @@ class StrategyAgent:
             self._send_queries()
         return work
 
+    def next_deadline_ns(self) -> int | None:
+        """The strategies' next timer while they run."""
+        return self.host.next_deadline() if self.phase == RUNNING else None
+
     def on_close(self) -> None:
         if self.phase == RUNNING:
             self.host.stop()  # on_stop, cancels of working orders, a last Stopping heartbeat

@@ -158,3 +158,33 @@ def test_sends_from_another_process_wake_an_idle_subscriber(driver: DriverProces
     assert said == {"sent": count, "rings": count}
     assert got == list(range(count))
     assert doorbell.timeouts == 0  # every sleep was ended by a ring, none by its minute running out
+
+
+def test_wake_idle_never_sleeps_past_the_agents_next_deadline():
+    now = [1_000_000_000]
+    due: list[int | None] = [None]
+    idle = WakeIdle(5_000_000)
+    signal = RecordingSignal()
+    idle.bind(signal, lambda: due[0], lambda: now[0])
+    idle.idle(0)  # no timer: the max wait
+    due[0] = now[0] + 1_200_000
+    idle.idle(0)  # a timer in 1.2 ms: wait only that long
+    due[0] = now[0] + 60_000_000_000
+    idle.idle(0)  # a timer in a minute: the max wait still bounds it
+    waits = [c for c in signal.calls if c.startswith("wait")]
+    assert waits == ["wait 5000000", "wait 1200000", "wait 5000000"]
+
+
+def test_wake_idle_runs_a_due_timer_at_once_but_does_not_spin_on_one_held_back():
+    now = [1_000_000_000]
+    idle = WakeIdle(5_000_000)
+    signal = RecordingSignal()
+    idle.bind(signal, lambda: now[0] - 1, lambda: now[0])  # a deadline that stays overdue
+    signal.calls.clear()
+    idle.idle(0)  # overdue: no wait, the next cycle fires it
+    assert signal.calls == ["arm"]
+    idle.idle(0)  # still overdue after that cycle: its agent holds it back, so wait the max
+    assert signal.calls == ["arm", "wait 5000000", "arm"]
+    idle.idle(1)  # work resets it
+    idle.idle(0)
+    assert signal.calls[-1] == "arm" and signal.calls[-2] == "arm"

@@ -30,23 +30,25 @@ def test_exec_publishes_a_sample_per_triggered_order_and_none_without_a_trigger(
     now = time.time_ns()
     sender.new(7001, 1, Side.Buy, 10, 1, triggerTs=0, sendTs=now)  # no trigger: no sample
     sender.new(7002, 1, Side.Buy, 10, 1, strategyId=5, clOrdId=99, triggerTs=now - 2_000, sendTs=now - 1_000)
+    # the monitor is polled with the others: an IPC subscriber that lags would hold back where a new
+    # one (the status observer below) joins the stream
     pump(
         bus,
-        [heartbeats, reports],
+        [heartbeats, reports, monitor],
         lambda: len({m.orderId for m in reports.of("ExecutionReport")} & {7001, 7002}) == 2,
         "both orders answered",
     )
-    pump(bus, [heartbeats], lambda: bool(samples(heartbeats)), "a LatencySample")
+    pump(bus, [heartbeats, monitor], lambda: bool(samples(heartbeats)), "a LatencySample")
     (sample,) = samples(heartbeats)
     assert (sample.strategyId, sample.clOrdId) == (5, 99)
     assert (sample.mdPublishTs, sample.strategySendTs, sample.omsAcceptTs) == (now - 2_000, now - 1_000, 0)
     assert sample.mdPublishTs <= sample.strategySendTs <= sample.venueAckTs == sample.ts
     assert sample.venueAckTs >= now  # stamped at its arrival at the exec gateway, after it was sent
-    counters = md_exec.heartbeats(1.0)["exec-sim"].counters
-    assert counters["exec-sim.latency_samples"] == 1 and counters["exec-sim.latency_dropped"] == 0
     # the monitor joined first, so it has seen the sample once it has read as much as the collector
     pump(bus, [monitor], lambda: monitor.subscriber.counters.received >= len(heartbeats.messages), "monitor")
     assert monitor.subscriber.counters.bad_input() == 0  # telemetry is not reported as bad input
+    counters = md_exec.heartbeats(1.0)["exec-sim"].counters
+    assert counters["exec-sim.latency_samples"] == 1 and counters["exec-sim.latency_dropped"] == 0
 
 
 # -- the whole path: md -> strategy host -> oms -> exec ------------------------------------------------
