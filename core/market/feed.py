@@ -38,9 +38,10 @@ class SyntheticFeed:
         return cls(synthetic_markets(instruments, params, seed=seed, start_ts_ns=start_ts_ns, factor=factor))
 
     def events_until(self, ts_ns: int) -> list[MarketEvent]:
-        batches = [m.events_until(ts_ns) for m in self.markets]
-        if len(batches) == 1:
-            return batches[0]
+        # most polls find nothing due, or one market's step: merge only when two markets have events
+        batches = [b for b in (m.events_until(ts_ns) for m in self.markets) if b]
+        if len(batches) <= 1:
+            return batches[0] if batches else []
         return list(heapq.merge(*batches, key=lambda e: e.exchange_ts_ns))
 
     def snapshot(self, instrument_id: int) -> BookSnapshotEvent:
