@@ -44,6 +44,7 @@ HOPS = tuple(StreamConfig(f"relay_{i}", "aeron:ipc", 1101 + i, 1 << 20) for i in
 TICK = struct.Struct("<qq80x")  # publishTs, seq, padding: a 96-byte frame
 FRAGMENTS = 10
 _CONNECT_TIMEOUT_S = 30.0
+_ZMQ_LINGER_MS = 30_000
 
 
 class Run:
@@ -295,9 +296,12 @@ def zmq_role(role: str, directory: Path, count: int, rate: float, warmup: int) -
             assert inbound is not None and outbound is not None
             _zmq_relay(role, inbound, outbound, count)
     finally:
-        for s in (inbound, outbound):
-            if s is not None:
-                s.close(linger=0)
+        if inbound is not None:
+            inbound.close(linger=0)
+        if outbound is not None:
+            # what was sent may still be queued (a slow or late peer): linger=0 would drop it and the
+            # sink would wait for ticks that never come
+            outbound.close(linger=_ZMQ_LINGER_MS)
         ctx.term()
 
 

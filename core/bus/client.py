@@ -136,12 +136,15 @@ class BusClient:
         log.info("connected to desk %s (%s) as %s", self.instance, self.dir, self.client_name)
         return self
 
-    def ring(self) -> bool:
-        """Wake the processes waiting for the streams sent on since the last ring; True if it rang."""
-        bits = self.unrung
+    def ring(self, only: int | None = None) -> bool:
+        """Wake the processes waiting for the streams sent on since the last ring; True if it rang.
+
+        only: ring just these stream bits now (if they were sent on), leaving the rest for the end of
+        the duty cycle: an urgent message wakes its reader before the sender's slower work."""
+        bits = self.unrung if only is None else self.unrung & only
         if not bits:
             return False
-        self.unrung = 0
+        self.unrung &= ~bits
         doorbell = self.doorbell
         if doorbell is None:
             return False

@@ -386,6 +386,7 @@ class ControlClient:
                 f"could not send to the oms on stream {publisher.stream.name}: {result.value} "
                 "(is the oms running?)"
             )
+        publisher.client.ring()  # the oms sleeps on the desk's doorbell: wake it for the command now
 
     def _correlation(self) -> int:
         self._next_correlation += 1

@@ -36,6 +36,7 @@ from core.agent.clock import Clock
 from core.agent.ratelimit import RateLimitedLog
 from core.bus.client import BusClient
 from core.bus.dispatch import MessageDispatcher, aerodesk_dispatcher
+from core.bus.doorbell import stream_bit
 from core.bus.publisher import RetryPolicy
 from core.codec.messages import (
     AckStatus,
@@ -124,6 +125,7 @@ class OmsAgent:
         self._wal_retry_at = 0
         self._report = RateLimitedLog(log)
         self._venue_images = 0
+        self._venue_bit = stream_bit(bus.config.stream("venue_orders").stream_id)
         self.c: dict[str, int] = {
             "in.new_order": 0,
             "in.cancel_order": 0,
@@ -182,7 +184,11 @@ class OmsAgent:
         if self._orders_ready() and not self.reconciler.holding:
             if self.deferred:
                 work += self._release_deferred()
-            work += subs["order_requests"].poll(limit)
+            orders = subs["order_requests"].poll(limit)
+            if orders:
+                # the venue orders wake exec now, not after this cycle's reference-price work
+                self.bus.ring(only=self._venue_bit)
+                work += orders
         work += subs["heartbeats"].poll(limit)
         work += subs["market_data"].poll(limit)
         now = self.clock.time_ns()

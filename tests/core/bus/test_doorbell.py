@@ -18,8 +18,8 @@ from core.agent.idle import WakeIdle, parse_idle_strategy
 from core.bus import BusClient, DriverProcess, aerodesk_dispatcher
 from core.bus.doorbell import DOORBELL_FILE, Doorbell, DoorbellSignal, stream_bit
 from tests.core.bus.conftest import Processes
-from tests.core.bus.frames import SEQ_TEMPLATE, seq_of
-from tests.core.bus.helpers import SAFETY_TIMEOUT_S
+from tests.core.bus.frames import SEQ_TEMPLATE, seq_frame, seq_of
+from tests.core.bus.helpers import SAFETY_TIMEOUT_S, wait_connected
 
 MINUTE_NS = 60_000_000_000
 
@@ -188,3 +188,21 @@ def test_wake_idle_runs_a_due_timer_at_once_but_does_not_spin_on_one_held_back()
     idle.idle(1)  # work resets it
     idle.idle(0)
     assert signal.calls[-1] == "arm" and signal.calls[-2] == "arm"
+
+
+def test_an_urgent_ring_leaves_the_other_streams_for_the_end_of_the_cycle(driver: DriverProcess):
+    with BusClient(driver.instance) as bus:
+        orders, state = bus.publisher("venue_orders"), bus.publisher("state")
+        bus.subscriber("venue_orders", aerodesk_dispatcher())  # someone to send to
+        bus.subscriber("state", aerodesk_dispatcher())
+        wait_connected(orders, [bus])
+        wait_connected(state, [bus])
+        assert orders.offer(seq_frame(1, 16)) is True and state.offer(seq_frame(2, 16)) is True
+        assert bus.unrung == stream_bit(40) | stream_bit(60)
+        doorbell = bus.doorbell
+        assert doorbell is not None
+        before = doorbell.sequence
+        assert bus.ring(only=stream_bit(40)) is True
+        assert bus.unrung == stream_bit(60) and doorbell.sequence == before + 1
+        assert bus.ring(only=stream_bit(40)) is False  # nothing left of that stream
+        assert bus.ring() is True and bus.unrung == 0 and doorbell.sequence == before + 2
