@@ -465,7 +465,18 @@ def _run_args(count: int, rate: float, warmup: int) -> list[str]:
 
 
 def _collect(procs: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
-    """Each relay's JSON line; all are waited for (and killed on a hang) before anything is raised."""
+    """Each relay's JSON line; all are waited for (and killed on a hang) before anything is raised.
+    Whatever ends the wait (a hang, an interrupt, a test's timeout), no relay process outlives it."""
+    try:
+        return _read_results(procs)
+    finally:
+        for q in procs:
+            if q.poll() is None:
+                q.kill()
+                q.wait()
+
+
+def _read_results(procs: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
     results, errors = [], []
     deadline = time.monotonic() + _RELAY_TIMEOUT_S
     for p in reversed(procs):  # the source first: it ends first

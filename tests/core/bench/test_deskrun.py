@@ -108,3 +108,24 @@ def test_a_missing_capture_says_where_it_looked_and_how_to_give_it(tmp_path: Pat
     with pytest.raises(FileNotFoundError, match="--data") as e:
         run_mdreplay_bench(quick=True, data=str(missing))
     assert str(missing) in str(e.value)
+
+
+def test_no_relay_process_outlives_a_wait_that_ends_in_an_exception(monkeypatch) -> None:
+    import subprocess
+    import sys
+
+    procs = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]) for _ in range(2)]
+    try:
+
+        def interrupted(_procs):
+            raise KeyboardInterrupt  # what a test timeout or ^C does mid-wait
+
+        monkeypatch.setattr(latency, "_read_results", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            latency._collect(procs)
+        assert [p.poll() for p in procs] == [-9, -9]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
