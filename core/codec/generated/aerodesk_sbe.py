@@ -17,7 +17,7 @@ import enum
 import math
 import struct
 import threading
-from operator import itemgetter as _ig  # noqa: F401 (used by generated accessors)
+from operator import itemgetter as _ig  # also used by generated accessors
 
 import numpy as np
 
@@ -292,12 +292,12 @@ CODEC_STATS = {"encode_fallbacks": 0, "decode_fallbacks": 0}  # generic-path use
 # ---- decoded values ---------------------------------------------------------------------------------
 
 
-def _get(f: _F, t: tuple) -> object:
-    """The decoded value of field `f` from the value tuple `t` of a view."""
+def _get(f: _F, t: tuple, base: int = 0) -> object:
+    """The decoded value of field `f` from the value tuple `t` of a view whose block starts at `base`."""
     kind = f.kind
     if kind == CONST:
         return f.const
-    i = f.index
+    i = f.index + base
     v = t[i]
     if kind == INT:
         if v is None or (f.optional and v == f.null):
@@ -348,9 +348,9 @@ def _plain(value: object) -> object:
 
 def _view_to_dict(view: _View, meta: _Block) -> dict[str, object]:
     out: dict[str, object] = {}
-    values = view._v
+    values, base = view._v, view._B
     for f in meta.fields:
-        out[f.name] = _plain(_get(f, values))
+        out[f.name] = _plain(_get(f, values, base))
     for g in meta.groups:
         out[g.name] = getattr(view, g.name).to_list()
     for d in meta.data:
@@ -359,7 +359,7 @@ def _view_to_dict(view: _View, meta: _Block) -> dict[str, object]:
 
 
 def _view_repr(view: _View, name: str, meta: _Block) -> str:
-    parts = [f"{f.name}={_get(f, view._v)!r}" for f in meta.fields]
+    parts = [f"{f.name}={_get(f, view._v, view._B)!r}" for f in meta.fields]
     parts += [f"{g.name}=<{len(getattr(view, g.name))} entries>" for g in meta.groups]
     parts += [f"{d.name}={getattr(view, d.name)!r}" for d in meta.data]
     return f"{name}({', '.join(parts)})"
@@ -367,19 +367,23 @@ def _view_repr(view: _View, name: str, meta: _Block) -> str:
 
 class _View:
     """Base of decoded message and group-entry views. `_v` is the tuple of wire values read with one
-    unpack_from (kept as is: no copy); attributes convert on access. Layout of `_v`: the block's
-    values; then, when every group has fixed-size entries ("flat"), each group's dimension and entry
-    values and each var data's length and bytes, exactly as on the wire; otherwise one GroupView per
-    group, then (length, bytes) per var data. The generic path also sets `_m` = (header, length)."""
+    unpack_from (kept as is: no copy); attributes convert on access. Layout of `_v`: a message view
+    starts with one header slot (an empty placeholder on the fast path, the decoded header on the
+    generic path), so its block starts at index `_B` = 1; an entry's block starts at 0. Then the
+    block's values; then, when every group has fixed-size entries ("flat"), each group's dimension
+    and entry values and each var data's length and bytes, exactly as on the wire; otherwise one
+    GroupView per group, then (length, bytes) per var data. The generic path also sets `_m` =
+    (header, length)."""
 
     __slots__ = ("_m", "_v")
     _META: _Block
+    _B = 0  # index in `_v` of the block's first value
     _NV = 0  # number of wire values of the fixed block
     NAME = ""
 
     def _layout(self) -> tuple[int, int | None]:
         """(index in `_v` after the wire values, encoded length computed from them or None)."""
-        return self._NV, None
+        return self._B + self._NV, None
 
     def to_dict(self) -> dict[str, object]:
         """Fields by name in schema order: enums by name, sets as {choice: bool}, composites as dicts,
@@ -390,7 +394,7 @@ class _View:
         return _view_repr(self, self.NAME, self._META)
 
     def _key(self) -> tuple:
-        return self._v[: self._layout()[0]]
+        return self._v[self._B : self._layout()[0]]
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -414,6 +418,7 @@ class MessageView(_View):
     TEMPLATE_ID = 0
     BLOCK_LENGTH = 0
     SINCE_VERSION = 0
+    _B = 1  # _v[0] is the header slot
     _HEADER: tuple = ()
 
     @property
@@ -1000,7 +1005,7 @@ def _decode_generic(buffer: object, offset: int = 0) -> MessageView:
         raise UnknownTemplateError(hdr, offset)
     pos = offset + info.header_struct.size
     vals, end = _decode_block(cls._META, mv, pos, hdr[bl_i], hdr[ver_i], cls.NAME)
-    view = _view_of(cls, vals)
+    view = _view_of(cls, (hdr, *vals))
     view._m = (hdr, end - offset)
     return view
 
@@ -1009,15 +1014,126 @@ class _Fallback(Exception):
     """Raised inside a fast path to hand the call over to the generic path."""
 
 
-def _shape_struct(cache: dict, key: object, fmt: str, cacheable: bool = True) -> struct.Struct:
-    """The struct of one message shape (group counts, var data lengths). The cache is bounded: shapes
-    vary with the data; very large groups get an uncached struct."""
-    s = _Struct(fmt)
+def _remember(cache: dict, key: object, value: object, cacheable: bool = True) -> object:
+    """Caches what was built for one message shape (group counts, var data lengths). The cache is
+    bounded: shapes vary with the data; very large groups are not cached at all."""
     if cacheable:
         if len(cache) >= 512:
             cache.clear()
-        cache[key] = s
-    return s
+        cache[key] = value
+    return value
+
+
+def _decode_spec(cls: type, key: object, fmt: str, checks: list) -> tuple:
+    """What the fast decode of one message shape needs: (unpack_from of the whole message from its
+    header on (the view's header slot, then block, groups and var data), raw header key, index and
+    expected value of the last check or None, (getter, expected values) of the other checks or None,
+    view class, bytes the shape occupies). `checks` lists (index in the unpacked tuple, expected
+    value) of every group blockLength and count and var data length: the shape's struct is right for
+    a buffer only when all of them read back as expected (a fixed-size message has none)."""
+    s = _Struct(fmt)
+    unpack, size = s.unpack_from, s.size
+    if not checks:
+        return (unpack, key, 0, None, None, cls, size)
+    *others, (index, value) = checks
+    if not others:
+        return (unpack, key, index, value, None, cls, size)
+    if len(others) == 1:
+        return (unpack, key, index, value, (_ig(others[0][0]), others[0][1]), cls, size)
+    more = (_ig(*[i for i, _ in others]), tuple([v for _, v in others]))
+    return (unpack, key, index, value, more, cls, size)
+
+
+CHUNK_VALUES = 28  # values per pack_into call: with buffer and offset, at most 30 arguments
+UNROLL_MAX_VALUES = 2048  # entry values of the largest shape given its own unrolled encoder
+
+
+def _shape_encoder(cache: dict, key: object, order: str, groups: list, data: list, cacheable: bool):
+    """The encoder of one message shape's groups and var data (see _unrolled_encoder), cached.
+    Shapes too large to unroll get a loop; shapes too large to cache are made for the call."""
+    if sum(width * count for _, _, _, width, count in groups) > UNROLL_MAX_VALUES:
+        encoder = _looped_encoder(order, groups, data)
+    else:
+        encoder = _unrolled_encoder(order, groups, data)
+    return _remember(cache, key, encoder, cacheable)
+
+
+def _chunked_calls(order: str, segments: list, env: dict, offset: str) -> tuple[list[str], int]:
+    """Source lines packing `segments` ((struct codes, [value expressions]) in wire order) from
+    `offset` with direct pack_into calls of at most CHUNK_VALUES values each, the last bytes first:
+    CPython passes up to 30 arguments directly but builds a list for more, one append per value,
+    which costs more than the extra calls. Writing the end first checks the room for everything
+    before a byte is written. Returns (lines, bytes packed); the structs go to `env`."""
+    chunks: list[list] = []
+    count = CHUNK_VALUES + 1
+    for fmt, vals in segments:
+        if count + len(vals) > CHUNK_VALUES:
+            chunks.append([])
+            count = 0
+        chunks[-1].append((fmt, vals))
+        count += len(vals)
+    calls = []
+    pos = 0
+    for i, chunk in enumerate(chunks):
+        s = _Struct(order + "".join(fmt for fmt, _ in chunk))
+        env[f"p{i}"] = s.pack_into
+        args = ["b", f"{offset} + {pos}", *[v for _, vals in chunk for v in vals]]
+        call = f"p{i}({', '.join(args)})" if len(args) <= 30 else f"p{i}(*[{', '.join(args)}])"
+        calls.append(f"    {call}\n")
+        pos += s.size
+    return calls[::-1], pos
+
+
+def _unrolled_encoder(order: str, groups: list, data: list):
+    """encode(buffer, offset, each group's entries..., each var data's bytes) -> bytes written: the
+    groups and var data of one message shape, packed from `offset` (the end of the block). `groups`
+    lists (dimension codes, dimension values, entry codes, values per entry, count), `data` (length
+    code, length). Unpacking each group into one name per value checks every entry's length exactly
+    and is much cheaper than a loop appending the entries one by one. The source holds generated
+    names, struct codes and integers only."""
+    params, body, segments = ["b", "o"], [], []
+    for j, (dim_fmt, dim, entry_fmt, width, count) in enumerate(groups):
+        rows = [[f"v{j}_{i}_{k}" for k in range(width)] for i in range(count)]
+        target = ", ".join(f"({', '.join(r)},)" for r in rows) + "," if rows else "[]"
+        params.append(f"g{j}")
+        body.append(f"    {target} = g{j}\n")
+        segments.append((dim_fmt, [str(v) for v in dim]))
+        segments += [(entry_fmt, r) for r in rows]
+    for j, (len_code, length) in enumerate(data):
+        params.append(f"d{j}")
+        segments.append((f"{len_code}{length}s", [str(length), f"d{j}"]))
+    env: dict = {}
+    calls, size = _chunked_calls(order, segments, env, "o")
+    src = f"def encode({', '.join(params)}):\n{''.join(body)}{''.join(calls)}    return {size}\n"
+    ns: dict = {}
+    exec(compile(src, "<sbe shape encoder>", "exec"), env, ns)
+    return ns["encode"]
+
+
+def _looped_encoder(order: str, groups: list, data: list):
+    """The same as _unrolled_encoder for shapes too large to unroll: a loop over the entries."""
+    fmt = order
+    for dim_fmt, _dim, entry_fmt, _width, count in groups:
+        fmt += dim_fmt + entry_fmt * count
+    for len_code, length in data:
+        fmt += f"{len_code}{length}s"
+    s = _Struct(fmt)
+    pack_into, size = s.pack_into, s.size
+
+    def encode(b, o, *args):
+        a = [b, o]
+        for (_, dim, _, width, _), entries in zip(groups, args, strict=False):
+            a += dim
+            for e in entries:
+                if len(e) != width:
+                    raise _Fallback
+                a += e
+        for (_, length), d in zip(data, args[len(groups) :], strict=True):
+            a += (length, d)
+        pack_into(*a)
+        return size
+
+    return encode
 
 
 def _call_values(cls: type, args: tuple, kwargs: dict) -> list:
@@ -1321,7 +1437,7 @@ MessageHeader._META = _Block('messageHeader', [_F('blockLength', 'blockLength', 
 HEADER_SIZE = 8
 HEADER_DTYPE = np.dtype({'names': ['blockLength', 'templateId', 'schemaId', 'version'], 'formats': ['<u2', '<u2', '<u2', '<u2'], 'offsets': [0, 2, 4, 6], 'itemsize': 8})
 _HDR_S = _Struct('<HHHH')
-_HKEY = _Struct('<Q')
+_HKEY = _Struct('<Q')  # the header as one value
 _hkey = _HKEY.unpack_from
 _SCHEMA.id = SCHEMA_ID
 _SCHEMA.version = SCHEMA_VERSION
@@ -1329,14 +1445,6 @@ _SCHEMA.header_struct = _HDR_S
 _SCHEMA.header_cls = MessageHeader
 _SCHEMA.header_fields = (0, 1, 2, 3)
 _SCHEMA.header_nvals = 4
-
-
-def _header_key(block_length: int, template_id: int) -> object:
-    h = [0] * 4
-    h[0], h[1], h[2], h[3] = (
-        block_length, template_id, SCHEMA_ID, SCHEMA_VERSION
-    )
-    return _HKEY.unpack(_HDR_S.pack(*h))[0]
 
 
 def _header_of(block_length: int, template_id: int) -> MessageHeader:
@@ -1431,38 +1539,38 @@ class BookSnapshot(MessageView):
     _PARAMS = ('instrumentId', 'seq', 'venueSeq', 'exchangeTs', 'receiveTs', 'publishTs', 'bids', 'asks')
     @property
     def instrumentId(self):
-        return self._v[0]
+        return self._v[1]
     @property
     def seq(self):
         """per-instrument sequence of the md daemon"""
-        return self._v[1]
+        return self._v[2]
     @property
     def venueSeq(self):
         """the venue's own update id, 0 if none"""
-        return self._v[2]
-    @property
-    def exchangeTs(self):
         return self._v[3]
     @property
-    def receiveTs(self):
+    def exchangeTs(self):
         return self._v[4]
     @property
-    def publishTs(self):
+    def receiveTs(self):
         return self._v[5]
+    @property
+    def publishTs(self):
+        return self._v[6]
     @property
     def bids(self):
         v = self._v
-        i = 6
+        i = 7
         return _group_view(BookSnapshot_bids, v, i + 2, v[i + 1])
     @property
     def asks(self):
         v = self._v
-        i = 6
+        i = 7
         i += 2 + 3 * v[i + 1]
         return _group_view(BookSnapshot_asks, v, i + 2, v[i + 1])
     def _layout(self):
         v = self._v
-        i = 6
+        i = 7
         n = 52
         c = v[i + 1]
         n += 4 + 20 * c
@@ -1486,18 +1594,13 @@ class BookSnapshot(MessageView):
             _n0 = len(bids)
             _n1 = len(asks)
             _k = (_n0, _n1)
-            _S = _SC_BookSnapshot.get(_k) or _mk_BookSnapshot(_k)
-            _a = [_b, _o, 44, 1, 7001, 1, instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs]
-            _a += (20, _n0,)
-            for _e in bids:
-                _u0, _u1, _u2, = _e
-                _a += _e
-            _a += (20, _n1,)
-            for _e in asks:
-                _u0_, _u1_, _u2_, = _e
-                _a += _e
-            _S.pack_into(*_a)
-            return _S.size
+            try:
+                _S = _SC_BookSnapshot[_k]
+            except KeyError:
+                _S = _mk_BookSnapshot(_k)
+            _n = _S(_b, _o + 52, bids, asks)
+            _P_BookSnapshot_0(_b, _o, 311544042815532, instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs)
+            return 52 + _n
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(BookSnapshot, _b, _o, (instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs, bids, asks,))
@@ -1521,6 +1624,7 @@ class BookSnapshot(MessageView):
 
 BookSnapshot._META = _Block('BookSnapshot', [_F('instrumentId', 'instrumentId', INT, 0, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 0, 4, 'uint32'), _F('seq', 'seq', INT, 1, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 4, 12, 'uint64'), _F('venueSeq', 'venueSeq', INT, 2, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 12, 20, 'uint64'), _F('exchangeTs', 'exchangeTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 20, 28, 'int64'), _F('receiveTs', 'receiveTs', INT, 4, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 28, 36, 'int64'), _F('publishTs', 'publishTs', INT, 5, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 36, 44, 'int64')], [_G('bids', 'bids', 0, _Struct('<HH'), 2, 0, 1, 65534, BookSnapshot_bids._META, BookSnapshot_bids), _G('asks', 'asks', 0, _Struct('<HH'), 2, 0, 1, 65534, BookSnapshot_asks._META, BookSnapshot_asks)], [], 44, _Struct('<IQQqqq'))
 BookSnapshot._HEADER = _header_of(44, 1)
+_P_BookSnapshot_0 = _Struct('<QIQQqqq').pack_into
 _SC_BookSnapshot: dict = {}
 
 
@@ -1528,36 +1632,56 @@ def _mk_BookSnapshot(_k):
     _n0, _n1 = _k
     if _n0 > 65534 or _n1 > 65534:
         raise _Fallback
-    return _shape_struct(_SC_BookSnapshot, _k, '<HHHHIQQqqq' + 'HH' + 'qqI' * _n0 + 'HH' + 'qqI' * _n1, _n0 <= 256 and _n1 <= 256)
+    return _shape_encoder(_SC_BookSnapshot, _k, '<', [('HH', (20, _n0,), 'qqI', 3, _n0), ('HH', (20, _n1,), 'qqI', 3, _n1)], [], _n0 <= 256 and _n1 <= 256)
 
 
 _DIM_BookSnapshot_0 = _Struct('<HH').unpack_from
 _DIM_BookSnapshot_1 = _Struct('<HH').unpack_from
 _SCD_BookSnapshot: dict = {}
+_RUN_BookSnapshot: list = [None, 0]  # the spec of the shape _decode_BookSnapshot read last, repeats
 
 
 def _mkd_BookSnapshot(_k):
     _n0, _n1 = _k
-    return _shape_struct(_SCD_BookSnapshot, _k, '<IQQqqq' + 'HH' + 'qqI' * _n0 + 'HH' + 'qqI' * _n1, _n0 <= 256 and _n1 <= 256)
+    _i = 7  # index in the view of the first group or data value
+    _c: list = []
+    _c += [(_i + 0, 20), (_i + 1, _n0)]
+    _i += 2 + 3 * _n0
+    _c += [(_i + 0, 20), (_i + 1, _n1)]
+    _i += 2 + 3 * _n1
+    _e = _decode_spec(BookSnapshot, 311544042815532, '<0s8xIQQqqq' + 'HH' + 'qqI' * _n0 + 'HH' + 'qqI' * _n1, _c)
+    return _remember(_SCD_BookSnapshot, _k, _e, _n0 <= 256 and _n1 <= 256)
 
 
 def _decode_BookSnapshot(_b, _o):
     _p = _o + 52
     _d = _DIM_BookSnapshot_0(_b, _p)
     _n0 = _d[1]
-    if _d[0] != 20 or _n0 > 65534:
+    if _d[0] != 20:
         return None
-    _p += 4 + 20 * _n0
+    if _n0 > 256 and (_n0 > 65534 or _p + 4 + 20 * _n0 > len(_b)):
+        return None
+    _p = _p + 4 + 20 * _n0
     _d = _DIM_BookSnapshot_1(_b, _p)
     _n1 = _d[1]
-    if _d[0] != 20 or _n1 > 65534:
+    if _d[0] != 20:
         return None
-    _p += 4 + 20 * _n1
-    if not (_n0 <= 256 and _n1 <= 256) and _p > len(_b):
+    if _n1 > 256 and (_n1 > 65534 or _p + 4 + 20 * _n1 > len(_b)):
         return None
-    _k = (_n0, _n1)
-    _x = BookSnapshot()
-    _x._v = (_SCD_BookSnapshot.get(_k) or _mkd_BookSnapshot(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_BookSnapshot[(_n0, _n1)]
+    except KeyError:
+        _e = _mkd_BookSnapshot((_n0, _n1))
+    _r = _RUN_BookSnapshot
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544042815532] = _e
+    else:
+        _r[0] = _e
+    _x = BookSnapshot()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -1608,30 +1732,30 @@ class BookDelta(MessageView):
     _PARAMS = ('instrumentId', 'seq', 'venueSeq', 'exchangeTs', 'receiveTs', 'publishTs', 'levels')
     @property
     def instrumentId(self):
-        return self._v[0]
-    @property
-    def seq(self):
         return self._v[1]
     @property
-    def venueSeq(self):
+    def seq(self):
         return self._v[2]
     @property
-    def exchangeTs(self):
+    def venueSeq(self):
         return self._v[3]
     @property
-    def receiveTs(self):
+    def exchangeTs(self):
         return self._v[4]
     @property
-    def publishTs(self):
+    def receiveTs(self):
         return self._v[5]
+    @property
+    def publishTs(self):
+        return self._v[6]
     @property
     def levels(self):
         v = self._v
-        i = 6
+        i = 7
         return _group_view(BookDelta_levels, v, i + 2, v[i + 1])
     def _layout(self):
         v = self._v
-        i = 6
+        i = 7
         n = 52
         c = v[i + 1]
         n += 4 + 21 * c
@@ -1650,14 +1774,13 @@ class BookDelta(MessageView):
             if _o < 0:
                 raise _Fallback
             _n0 = len(levels)
-            _S = _SC_BookDelta.get(_n0) or _mk_BookDelta(_n0)
-            _a = [_b, _o, 44, 2, 7001, 1, instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs]
-            _a += (21, _n0,)
-            for _e in levels:
-                _u0, _u1, _u2, _u3, = _e
-                _a += _e
-            _S.pack_into(*_a)
-            return _S.size
+            try:
+                _S = _SC_BookDelta[_n0]
+            except KeyError:
+                _S = _mk_BookDelta(_n0)
+            _n = _S(_b, _o + 52, levels)
+            _P_BookDelta_0(_b, _o, 311544042881068, instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs)
+            return 52 + _n
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(BookDelta, _b, _o, (instrumentId, seq, venueSeq, exchangeTs, receiveTs, publishTs, levels,))
@@ -1681,6 +1804,7 @@ class BookDelta(MessageView):
 
 BookDelta._META = _Block('BookDelta', [_F('instrumentId', 'instrumentId', INT, 0, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 0, 4, 'uint32'), _F('seq', 'seq', INT, 1, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 4, 12, 'uint64'), _F('venueSeq', 'venueSeq', INT, 2, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 12, 20, 'uint64'), _F('exchangeTs', 'exchangeTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 20, 28, 'int64'), _F('receiveTs', 'receiveTs', INT, 4, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 28, 36, 'int64'), _F('publishTs', 'publishTs', INT, 5, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 36, 44, 'int64')], [_G('levels', 'levels', 0, _Struct('<HH'), 2, 0, 1, 65534, BookDelta_levels._META, BookDelta_levels)], [], 44, _Struct('<IQQqqq'))
 BookDelta._HEADER = _header_of(44, 2)
+_P_BookDelta_0 = _Struct('<QIQQqqq').pack_into
 _SC_BookDelta: dict = {}
 
 
@@ -1688,30 +1812,46 @@ def _mk_BookDelta(_k):
     _n0 = _k
     if _n0 > 65534:
         raise _Fallback
-    return _shape_struct(_SC_BookDelta, _k, '<HHHHIQQqqq' + 'HH' + 'BqqI' * _n0, _n0 <= 256)
+    return _shape_encoder(_SC_BookDelta, _k, '<', [('HH', (21, _n0,), 'BqqI', 4, _n0)], [], _n0 <= 256)
 
 
 _DIM_BookDelta_0 = _Struct('<HH').unpack_from
 _SCD_BookDelta: dict = {}
+_RUN_BookDelta: list = [None, 0]  # the spec of the shape _decode_BookDelta read last, repeats
 
 
 def _mkd_BookDelta(_k):
-    _n0, = (_k,)
-    return _shape_struct(_SCD_BookDelta, _k, '<IQQqqq' + 'HH' + 'BqqI' * _n0, _n0 <= 256)
+    _n0 = _k
+    _i = 7  # index in the view of the first group or data value
+    _c: list = []
+    _c += [(_i + 0, 21), (_i + 1, _n0)]
+    _i += 2 + 4 * _n0
+    _e = _decode_spec(BookDelta, 311544042881068, '<0s8xIQQqqq' + 'HH' + 'BqqI' * _n0, _c)
+    return _remember(_SCD_BookDelta, _k, _e, _n0 <= 256)
 
 
 def _decode_BookDelta(_b, _o):
     _p = _o + 52
     _d = _DIM_BookDelta_0(_b, _p)
     _n0 = _d[1]
-    if _d[0] != 21 or _n0 > 65534:
+    if _d[0] != 21:
         return None
-    _p += 4 + 21 * _n0
-    if not (_n0 <= 256) and _p > len(_b):
+    if _n0 > 256 and (_n0 > 65534 or _p + 4 + 21 * _n0 > len(_b)):
         return None
-    _k = _n0
-    _x = BookDelta()
-    _x._v = (_SCD_BookDelta.get(_k) or _mkd_BookDelta(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_BookDelta[_n0]
+    except KeyError:
+        _e = _mkd_BookDelta(_n0)
+    _r = _RUN_BookDelta
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544042881068] = _e
+    else:
+        _r[0] = _e
+    _x = BookDelta()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -1732,31 +1872,31 @@ class Trade(MessageView):
     _PARAMS = ('instrumentId', 'seq', 'tradeId', 'exchangeTs', 'receiveTs', 'publishTs', 'price', 'qty', 'aggressorSide')
     @property
     def instrumentId(self):
-        return self._v[0]
-    @property
-    def seq(self):
         return self._v[1]
     @property
-    def tradeId(self):
+    def seq(self):
         return self._v[2]
     @property
-    def exchangeTs(self):
+    def tradeId(self):
         return self._v[3]
     @property
-    def receiveTs(self):
+    def exchangeTs(self):
         return self._v[4]
     @property
-    def publishTs(self):
+    def receiveTs(self):
         return self._v[5]
     @property
-    def price(self):
+    def publishTs(self):
         return self._v[6]
     @property
-    def qty(self):
+    def price(self):
         return self._v[7]
     @property
+    def qty(self):
+        return self._v[8]
+    @property
     def aggressorSide(self):
-        v = self._v[8]
+        v = self._v[9]
         m = _get_Side(v)
         return m if m is not None else _enum_of(Side, v)
 
@@ -1771,7 +1911,7 @@ class Trade(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _P_Trade(_b, _o, 61, 3, 7001, 1, instrumentId, seq, tradeId, exchangeTs, receiveTs, publishTs, price, qty, aggressorSide)
+            _P_Trade_0(_b, _o, 311544042946621, instrumentId, seq, tradeId, exchangeTs, receiveTs, publishTs, price, qty, aggressorSide)
             return 69
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -1796,8 +1936,10 @@ class Trade(MessageView):
 
 Trade._META = _Block('Trade', [_F('instrumentId', 'instrumentId', INT, 0, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 0, 4, 'uint32'), _F('seq', 'seq', INT, 1, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 4, 12, 'uint64'), _F('tradeId', 'tradeId', INT, 2, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 12, 20, 'uint64'), _F('exchangeTs', 'exchangeTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 20, 28, 'int64'), _F('receiveTs', 'receiveTs', INT, 4, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 28, 36, 'int64'), _F('publishTs', 'publishTs', INT, 5, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 36, 44, 'int64'), _F('price', 'price', INT, 6, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 44, 52, 'int64'), _F('qty', 'qty', INT, 7, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 52, 60, 'int64'), _F('aggressorSide', 'aggressorSide', ENUM, 8, 1, 0, False, 255, Side, 1, None, None, 0, 255, 60, 61, 'uint8')], [], [], 61, _Struct('<IQQqqqqqB'))
 Trade._HEADER = _header_of(61, 3)
-_S_Trade = _Struct('<HHHHIQQqqqqqB')
-_P_Trade = _S_Trade.pack_into
+_P_Trade_0 = _Struct('<QIQQqqqqqB').pack_into
+
+
+_SPEC_Trade = _decode_spec(Trade, 311544042946621, '<0s8xIQQqqqqqB', [])
 
 
 class FeedState(MessageView):
@@ -1817,31 +1959,31 @@ class FeedState(MessageView):
     _PARAMS = ('instrumentId', 'ts', 'status', 'expectedSeq', 'receivedSeq', 'gapCount', 'text')
     @property
     def instrumentId(self):
-        return self._v[0]
-    @property
-    def ts(self):
         return self._v[1]
     @property
+    def ts(self):
+        return self._v[2]
+    @property
     def status(self):
-        v = self._v[2]
+        v = self._v[3]
         m = _get_FeedStatus(v)
         return m if m is not None else _enum_of(FeedStatus, v)
     @property
     def expectedSeq(self):
-        return self._v[3]
-    @property
-    def receivedSeq(self):
         return self._v[4]
     @property
-    def gapCount(self):
+    def receivedSeq(self):
         return self._v[5]
     @property
+    def gapCount(self):
+        return self._v[6]
+    @property
     def text(self):
-        v = self._v[7]
+        v = self._v[8]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 6
+        i = 7
         n = 45
         n += v[i] + 2
         i += 2
@@ -1858,11 +2000,21 @@ class FeedState(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _d0 = text if text.__class__ is bytes else text.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_FeedState.get(_l0) or _mk_FeedState(_l0)
-            _S.pack_into(_b, _o, 37, 4, 7001, 1, instrumentId, ts, status, expectedSeq, receivedSeq, gapCount, _l0, _d0)
-            return _S.size
+            if text.__class__ is str and not text:
+                _E_FeedState(_b, _o, 311544043012133, instrumentId, ts, status, expectedSeq, receivedSeq, gapCount)
+                _l0 = 0
+            else:
+                if text.__class__ is str:
+                    _d0 = text.encode() if text else b""
+                else:
+                    _d0 = text
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_FeedState[_l0]
+                except KeyError:
+                    _S = _mk_FeedState(_l0)
+                _S(_b, _o, 311544043012133, instrumentId, ts, status, expectedSeq, receivedSeq, gapCount, _l0, _d0)
+            return 47 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(FeedState, _b, _o, (instrumentId, ts, status, expectedSeq, receivedSeq, gapCount, text,))
@@ -1893,25 +2045,44 @@ def _mk_FeedState(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_FeedState, _k, '<HHHHIqBQQQ' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_FeedState, _k, _Struct('<QIqBQQQ' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_FeedState = _Struct('<QIqBQQQ2x').pack_into  # empty data: a zero length
 
 
 _LEN_FeedState_0 = _Struct('<H').unpack_from
 _SCD_FeedState: dict = {}
+_RUN_FeedState: list = [None, 0]  # the spec of the shape _decode_FeedState read last, repeats
 
 
 def _mkd_FeedState(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_FeedState, _k, '<IqBQQQ' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 7  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(FeedState, 311544043012133, '<0s8xIqBQQQ' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_FeedState, _k, _e, True)
 
 
 def _decode_FeedState(_b, _o):
     _p = _o + 45
     _l0 = _LEN_FeedState_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = FeedState()
-    _x._v = (_SCD_FeedState.get(_k) or _mkd_FeedState(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_FeedState[_l0]
+    except KeyError:
+        _e = _mkd_FeedState(_l0)
+    _r = _RUN_FeedState
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544043012133] = _e
+    else:
+        _r[0] = _e
+    _x = FeedState()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -1932,62 +2103,62 @@ class NewOrder(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'strategyId', 'clOrdId', 'orderId', 'instrumentId', 'venueId', 'side', 'ordType', 'timeInForce', 'flags', 'price', 'qty', 'sendTs', 'triggerTs', 'operator')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
-    def strategyId(self):
+    def clientId(self):
         return self._v[2]
     @property
-    def clOrdId(self):
+    def strategyId(self):
         return self._v[3]
     @property
-    def orderId(self):
+    def clOrdId(self):
         return self._v[4]
     @property
-    def instrumentId(self):
+    def orderId(self):
         return self._v[5]
     @property
-    def venueId(self):
+    def instrumentId(self):
         return self._v[6]
     @property
+    def venueId(self):
+        return self._v[7]
+    @property
     def side(self):
-        v = self._v[7]
+        v = self._v[8]
         m = _get_Side(v)
         return m if m is not None else _enum_of(Side, v)
     @property
     def ordType(self):
-        v = self._v[8]
+        v = self._v[9]
         m = _get_OrdType(v)
         return m if m is not None else _enum_of(OrdType, v)
     @property
     def timeInForce(self):
-        v = self._v[9]
+        v = self._v[10]
         m = _get_TimeInForce(v)
         return m if m is not None else _enum_of(TimeInForce, v)
     @property
     def flags(self):
-        v = self._v[10]
+        v = self._v[11]
         return None if v is None else OrderFlags(v)
     @property
     def price(self):
         """null for market orders"""
-        v = self._v[11]
+        v = self._v[12]
         return None if v == -9223372036854775808 else v
     @property
     def qty(self):
-        return self._v[12]
+        return self._v[13]
     @property
     def sendTs(self):
-        return self._v[13]
+        return self._v[14]
     @property
     def triggerTs(self):
         """market-data publish time that led to it"""
-        return self._v[14]
+        return self._v[15]
     @property
     def operator(self):
-        v = self._v[15]
+        v = self._v[16]
         return None if v is None else OperatorIdentity._from_wire(v)
 
     @staticmethod
@@ -2001,7 +2172,7 @@ class NewOrder(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _P_NewOrder(_b, _o, 142, 20, 7001, 1, correlationId, clientId, strategyId, clOrdId, orderId, instrumentId, venueId, side, ordType, timeInForce, flags, -9223372036854775808 if price is None else price, qty, sendTs, triggerTs, operator._w)
+            _P_NewOrder_0(_b, _o, 311544044060814, correlationId, clientId, strategyId, clOrdId, orderId, instrumentId, venueId, side, ordType, timeInForce, flags, -9223372036854775808 if price is None else price, qty, sendTs, triggerTs, operator._w)
             return 150
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -2026,8 +2197,10 @@ class NewOrder(MessageView):
 
 NewOrder._META = _Block('NewOrder', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('strategyId', 'strategyId', INT, 2, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 12, 16, 'uint32'), _F('clOrdId', 'clOrdId', INT, 3, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 16, 24, 'uint64'), _F('orderId', 'orderId', INT, 4, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 24, 32, 'uint64'), _F('instrumentId', 'instrumentId', INT, 5, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 32, 36, 'uint32'), _F('venueId', 'venueId', INT, 6, 1, 0, False, 65535, None, 1, None, None, 0, 65535, 36, 38, 'uint16'), _F('side', 'side', ENUM, 7, 1, 0, False, 255, Side, 1, None, None, 0, 255, 38, 39, 'uint8'), _F('ordType', 'ordType', ENUM, 8, 1, 0, False, 255, OrdType, 1, None, None, 0, 255, 39, 40, 'uint8'), _F('timeInForce', 'timeInForce', ENUM, 9, 1, 0, False, 255, TimeInForce, 1, None, None, 0, 255, 40, 41, 'uint8'), _F('flags', 'flags', SET, 10, 1, 0, False, None, OrderFlags, 1, None, None, 0, 255, 41, 42, 'uint8'), _F('price', 'price', INT, 11, 1, 0, True, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 42, 50, 'int64'), _F('qty', 'qty', INT, 12, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 50, 58, 'int64'), _F('sendTs', 'sendTs', INT, 13, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 58, 66, 'int64'), _F('triggerTs', 'triggerTs', INT, 14, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 66, 74, 'int64'), _F('operator', 'operator', OPAQUE, 15, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 74, 142, 'OperatorIdentity')], [], [], 142, _Struct('<QIIQQIHBBBBqqqq68s'))
 NewOrder._HEADER = _header_of(142, 20)
-_S_NewOrder = _Struct('<HHHHQIIQQIHBBBBqqqq68s')
-_P_NewOrder = _S_NewOrder.pack_into
+_P_NewOrder_0 = _Struct('<QQIIQQIHBBBBqqqq68s').pack_into
+
+
+_SPEC_NewOrder = _decode_spec(NewOrder, 311544044060814, '<0s8xQIIQQIHBBBBqqqq68s', [])
 
 
 class CancelOrder(MessageView):
@@ -2046,36 +2219,36 @@ class CancelOrder(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'strategyId', 'clOrdId', 'origClOrdId', 'orderId', 'instrumentId', 'venueId', 'sendTs', 'operator')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
-    def strategyId(self):
+    def clientId(self):
         return self._v[2]
+    @property
+    def strategyId(self):
+        return self._v[3]
     @property
     def clOrdId(self):
         """client order id of this cancel request"""
-        return self._v[3]
+        return self._v[4]
     @property
     def origClOrdId(self):
-        return self._v[4]
+        return self._v[5]
     @property
     def orderId(self):
         """0 when unknown to the sender"""
-        return self._v[5]
-    @property
-    def instrumentId(self):
         return self._v[6]
     @property
-    def venueId(self):
+    def instrumentId(self):
         return self._v[7]
     @property
-    def sendTs(self):
+    def venueId(self):
         return self._v[8]
     @property
+    def sendTs(self):
+        return self._v[9]
+    @property
     def operator(self):
-        v = self._v[9]
+        v = self._v[10]
         return None if v is None else OperatorIdentity._from_wire(v)
 
     @staticmethod
@@ -2089,7 +2262,7 @@ class CancelOrder(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _P_CancelOrder(_b, _o, 122, 21, 7001, 1, correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, sendTs, operator._w)
+            _P_CancelOrder_0(_b, _o, 311544044126330, correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, sendTs, operator._w)
             return 130
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -2114,8 +2287,10 @@ class CancelOrder(MessageView):
 
 CancelOrder._META = _Block('CancelOrder', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('strategyId', 'strategyId', INT, 2, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 12, 16, 'uint32'), _F('clOrdId', 'clOrdId', INT, 3, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 16, 24, 'uint64'), _F('origClOrdId', 'origClOrdId', INT, 4, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 24, 32, 'uint64'), _F('orderId', 'orderId', INT, 5, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 32, 40, 'uint64'), _F('instrumentId', 'instrumentId', INT, 6, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 40, 44, 'uint32'), _F('venueId', 'venueId', INT, 7, 1, 0, False, 65535, None, 1, None, None, 0, 65535, 44, 46, 'uint16'), _F('sendTs', 'sendTs', INT, 8, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 46, 54, 'int64'), _F('operator', 'operator', OPAQUE, 9, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 54, 122, 'OperatorIdentity')], [], [], 122, _Struct('<QIIQQQIHq68s'))
 CancelOrder._HEADER = _header_of(122, 21)
-_S_CancelOrder = _Struct('<HHHHQIIQQQIHq68s')
-_P_CancelOrder = _S_CancelOrder.pack_into
+_P_CancelOrder_0 = _Struct('<QQIIQQQIHq68s').pack_into
+
+
+_SPEC_CancelOrder = _decode_spec(CancelOrder, 311544044126330, '<0s8xQIIQQQIHq68s', [])
 
 
 class ReplaceOrder(MessageView):
@@ -2134,41 +2309,41 @@ class ReplaceOrder(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'strategyId', 'clOrdId', 'origClOrdId', 'orderId', 'instrumentId', 'venueId', 'price', 'qty', 'sendTs', 'operator')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
-    def strategyId(self):
+    def clientId(self):
         return self._v[2]
     @property
-    def clOrdId(self):
+    def strategyId(self):
         return self._v[3]
     @property
-    def origClOrdId(self):
+    def clOrdId(self):
         return self._v[4]
     @property
-    def orderId(self):
+    def origClOrdId(self):
         return self._v[5]
     @property
-    def instrumentId(self):
+    def orderId(self):
         return self._v[6]
     @property
-    def venueId(self):
+    def instrumentId(self):
         return self._v[7]
     @property
+    def venueId(self):
+        return self._v[8]
+    @property
     def price(self):
-        v = self._v[8]
+        v = self._v[9]
         return None if v == -9223372036854775808 else v
     @property
     def qty(self):
-        return self._v[9]
-    @property
-    def sendTs(self):
         return self._v[10]
     @property
+    def sendTs(self):
+        return self._v[11]
+    @property
     def operator(self):
-        v = self._v[11]
+        v = self._v[12]
         return None if v is None else OperatorIdentity._from_wire(v)
 
     @staticmethod
@@ -2182,7 +2357,7 @@ class ReplaceOrder(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _P_ReplaceOrder(_b, _o, 138, 22, 7001, 1, correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, -9223372036854775808 if price is None else price, qty, sendTs, operator._w)
+            _P_ReplaceOrder_0(_b, _o, 311544044191882, correlationId, clientId, strategyId, clOrdId, origClOrdId, orderId, instrumentId, venueId, -9223372036854775808 if price is None else price, qty, sendTs, operator._w)
             return 146
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -2207,8 +2382,10 @@ class ReplaceOrder(MessageView):
 
 ReplaceOrder._META = _Block('ReplaceOrder', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('strategyId', 'strategyId', INT, 2, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 12, 16, 'uint32'), _F('clOrdId', 'clOrdId', INT, 3, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 16, 24, 'uint64'), _F('origClOrdId', 'origClOrdId', INT, 4, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 24, 32, 'uint64'), _F('orderId', 'orderId', INT, 5, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 32, 40, 'uint64'), _F('instrumentId', 'instrumentId', INT, 6, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 40, 44, 'uint32'), _F('venueId', 'venueId', INT, 7, 1, 0, False, 65535, None, 1, None, None, 0, 65535, 44, 46, 'uint16'), _F('price', 'price', INT, 8, 1, 0, True, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 46, 54, 'int64'), _F('qty', 'qty', INT, 9, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 54, 62, 'int64'), _F('sendTs', 'sendTs', INT, 10, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 62, 70, 'int64'), _F('operator', 'operator', OPAQUE, 11, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 70, 138, 'OperatorIdentity')], [], [], 138, _Struct('<QIIQQQIHqqq68s'))
 ReplaceOrder._HEADER = _header_of(138, 22)
-_S_ReplaceOrder = _Struct('<HHHHQIIQQQIHqqq68s')
-_P_ReplaceOrder = _S_ReplaceOrder.pack_into
+_P_ReplaceOrder_0 = _Struct('<QQIIQQQIHqqq68s').pack_into
+
+
+_SPEC_ReplaceOrder = _decode_spec(ReplaceOrder, 311544044191882, '<0s8xQIIQQQIHqqq68s', [])
 
 
 class ExecutionReport(MessageView):
@@ -2227,31 +2404,31 @@ class ExecutionReport(MessageView):
     _PARAMS = ('orderId', 'clOrdId', 'origClOrdId', 'strategyId', 'clientId', 'correlationId', 'instrumentId', 'venueId', 'venueOrderId', 'execId', 'execType', 'ordStatus', 'side', 'ordType', 'timeInForce', 'flags', 'price', 'qty', 'lastPx', 'lastQty', 'cumQty', 'leavesQty', 'avgPx', 'fee', 'reason', 'transactTs', 'ts', 'seq', 'text')
     @property
     def orderId(self):
-        return self._v[0]
-    @property
-    def clOrdId(self):
         return self._v[1]
     @property
-    def origClOrdId(self):
+    def clOrdId(self):
         return self._v[2]
     @property
-    def strategyId(self):
+    def origClOrdId(self):
         return self._v[3]
     @property
-    def clientId(self):
+    def strategyId(self):
         return self._v[4]
     @property
-    def correlationId(self):
+    def clientId(self):
         return self._v[5]
     @property
-    def instrumentId(self):
+    def correlationId(self):
         return self._v[6]
     @property
-    def venueId(self):
+    def instrumentId(self):
         return self._v[7]
     @property
+    def venueId(self):
+        return self._v[8]
+    @property
     def venueOrderId(self):
-        v = self._v[8]
+        v = self._v[9]
         if v is None:
             return None
         s = v.rstrip(b"\0").decode('ascii', "surrogateescape")
@@ -2259,88 +2436,88 @@ class ExecutionReport(MessageView):
     @property
     def execId(self):
         """unique per venue; fills are deduplicated on it"""
-        return self._v[9]
+        return self._v[10]
     @property
     def execType(self):
-        v = self._v[10]
+        v = self._v[11]
         m = _get_ExecType(v)
         return m if m is not None else _enum_of(ExecType, v)
     @property
     def ordStatus(self):
-        v = self._v[11]
+        v = self._v[12]
         m = _get_OrdStatus(v)
         return m if m is not None else _enum_of(OrdStatus, v)
     @property
     def side(self):
-        v = self._v[12]
+        v = self._v[13]
         m = _get_Side(v)
         return m if m is not None else _enum_of(Side, v)
     @property
     def ordType(self):
-        v = self._v[13]
+        v = self._v[14]
         m = _get_OrdType(v)
         return m if m is not None else _enum_of(OrdType, v)
     @property
     def timeInForce(self):
-        v = self._v[14]
+        v = self._v[15]
         m = _get_TimeInForce(v)
         return m if m is not None else _enum_of(TimeInForce, v)
     @property
     def flags(self):
-        v = self._v[15]
+        v = self._v[16]
         return None if v is None else OrderFlags(v)
     @property
     def price(self):
-        v = self._v[16]
+        v = self._v[17]
         return None if v == -9223372036854775808 else v
     @property
     def qty(self):
-        return self._v[17]
+        return self._v[18]
     @property
     def lastPx(self):
-        v = self._v[18]
+        v = self._v[19]
         return None if v == -9223372036854775808 else v
     @property
     def lastQty(self):
-        return self._v[19]
-    @property
-    def cumQty(self):
         return self._v[20]
     @property
-    def leavesQty(self):
+    def cumQty(self):
         return self._v[21]
     @property
+    def leavesQty(self):
+        return self._v[22]
+    @property
     def avgPx(self):
-        v = self._v[22:24]
+        v = self._v[23:25]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def fee(self):
-        v = self._v[24:26]
+        v = self._v[25:27]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def reason(self):
-        v = self._v[26]
+        v = self._v[27]
         m = _get_Reason(v)
         return m if m is not None else _enum_of(Reason, v)
     @property
     def transactTs(self):
         """venue time of the event"""
-        return self._v[27]
+        return self._v[28]
     @property
     def ts(self):
         """time the sender emitted it"""
-        return self._v[28]
+        return self._v[29]
     @property
     def seq(self):
         """sender's sequence number"""
-        return self._v[29]
+        return self._v[30]
     @property
     def text(self):
-        v = self._v[31]
+        v = self._v[32]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 30
+        i = 31
         n = 184
         n += v[i] + 2
         i += 2
@@ -2358,16 +2535,30 @@ class ExecutionReport(MessageView):
             if _o < 0:
                 raise _Fallback
             if venueOrderId.__class__ is str:
-                venueOrderId = venueOrderId.encode('ascii', "surrogateescape")
+                venueOrderId = venueOrderId.encode('ascii')
             if len(venueOrderId) > 24:
                 raise _Fallback
-            _avgPx_0, _avgPx_1, = avgPx
-            _fee_0, _fee_1, = fee
-            _d0 = text if text.__class__ is bytes else text.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_ExecutionReport.get(_l0) or _mk_ExecutionReport(_l0)
-            _S.pack_into(*((_b, _o, 176, 23, 7001, 1, orderId, clOrdId, origClOrdId, strategyId, clientId, correlationId, instrumentId, venueId, venueOrderId, execId, execType, ordStatus, side, ordType, timeInForce, flags, -9223372036854775808 if price is None else price, qty, -9223372036854775808 if lastPx is None else lastPx, lastQty,) + (cumQty, leavesQty, _avgPx_0, _avgPx_1, _fee_0, _fee_1, reason, transactTs, ts, seq, _l0, _d0,)))
-            return _S.size
+            if avgPx.__class__ is Decimal64 and fee.__class__ is Decimal64:
+                _avgPx_0, _avgPx_1, _fee_0, _fee_1, = avgPx + fee
+            else:
+                _avgPx_0, _avgPx_1, = avgPx
+                _fee_0, _fee_1, = fee
+            if text.__class__ is str and not text:
+                _E_ExecutionReport(_b, _o + 160, transactTs, ts, seq)
+                _l0 = 0
+            else:
+                if text.__class__ is str:
+                    _d0 = text.encode() if text else b""
+                else:
+                    _d0 = text
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_ExecutionReport[_l0]
+                except KeyError:
+                    _S = _mk_ExecutionReport(_l0)
+                _S(_b, _o + 160, transactTs, ts, seq, _l0, _d0)
+            _P_ExecutionReport_0(_b, _o, 311544044257456, orderId, clOrdId, origClOrdId, strategyId, clientId, correlationId, instrumentId, venueId, venueOrderId, execId, execType, ordStatus, side, ordType, timeInForce, flags, -9223372036854775808 if price is None else price, qty, -9223372036854775808 if lastPx is None else lastPx, lastQty, cumQty, leavesQty, _avgPx_0, _avgPx_1, _fee_0, _fee_1, reason)
+            return 186 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(ExecutionReport, _b, _o, (orderId, clOrdId, origClOrdId, strategyId, clientId, correlationId, instrumentId, venueId, venueOrderId, execId, execType, ordStatus, side, ordType, timeInForce, flags, price, qty, lastPx, lastQty, cumQty, leavesQty, avgPx, fee, reason, transactTs,) + (ts, seq, text,))
@@ -2391,6 +2582,7 @@ class ExecutionReport(MessageView):
 
 ExecutionReport._META = _Block('ExecutionReport', [_F('orderId', 'orderId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clOrdId', 'clOrdId', INT, 1, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 8, 16, 'uint64'), _F('origClOrdId', 'origClOrdId', INT, 2, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 16, 24, 'uint64'), _F('strategyId', 'strategyId', INT, 3, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 24, 28, 'uint32'), _F('clientId', 'clientId', INT, 4, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 28, 32, 'uint32'), _F('correlationId', 'correlationId', INT, 5, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 32, 40, 'uint64'), _F('instrumentId', 'instrumentId', INT, 6, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 40, 44, 'uint32'), _F('venueId', 'venueId', INT, 7, 1, 0, False, 65535, None, 1, None, None, 0, 65535, 44, 46, 'uint16'), _F('venueOrderId', 'venueOrderId', CHARS, 8, 1, 0, False, None, None, 24, 'ascii', None, None, None, 46, 70, 'char'), _F('execId', 'execId', INT, 9, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 70, 78, 'uint64'), _F('execType', 'execType', ENUM, 10, 1, 0, False, 255, ExecType, 1, None, None, 0, 255, 78, 79, 'uint8'), _F('ordStatus', 'ordStatus', ENUM, 11, 1, 0, False, 255, OrdStatus, 1, None, None, 0, 255, 79, 80, 'uint8'), _F('side', 'side', ENUM, 12, 1, 0, False, 255, Side, 1, None, None, 0, 255, 80, 81, 'uint8'), _F('ordType', 'ordType', ENUM, 13, 1, 0, False, 255, OrdType, 1, None, None, 0, 255, 81, 82, 'uint8'), _F('timeInForce', 'timeInForce', ENUM, 14, 1, 0, False, 255, TimeInForce, 1, None, None, 0, 255, 82, 83, 'uint8'), _F('flags', 'flags', SET, 15, 1, 0, False, None, OrderFlags, 1, None, None, 0, 255, 83, 84, 'uint8'), _F('price', 'price', INT, 16, 1, 0, True, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 84, 92, 'int64'), _F('qty', 'qty', INT, 17, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 92, 100, 'int64'), _F('lastPx', 'lastPx', INT, 18, 1, 0, True, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 100, 108, 'int64'), _F('lastQty', 'lastQty', INT, 19, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 108, 116, 'int64'), _F('cumQty', 'cumQty', INT, 20, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 116, 124, 'int64'), _F('leavesQty', 'leavesQty', INT, 21, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 124, 132, 'int64'), _F('avgPx', 'avgPx', FLAT, 22, 2, 0, False, None, Decimal64, 1, None, None, None, None, 132, 141, 'Decimal64'), _F('fee', 'fee', FLAT, 24, 2, 0, False, None, Decimal64, 1, None, None, None, None, 141, 150, 'Decimal64'), _F('reason', 'reason', ENUM, 26, 1, 0, False, 65535, Reason, 1, None, None, 0, 65535, 150, 152, 'uint16'), _F('transactTs', 'transactTs', INT, 27, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 152, 160, 'int64'), _F('ts', 'ts', INT, 28, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 160, 168, 'int64'), _F('seq', 'seq', INT, 29, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 168, 176, 'uint64')], [], [_D('text', 'text', 0, _Struct('<H'), 4096, 'utf-8')], 176, _Struct('<QQQIIQIH24sQBBBBBBqqqqqqqbqbHqqQ'))
 ExecutionReport._HEADER = _header_of(176, 23)
+_P_ExecutionReport_0 = _Struct('<QQQQIIQIH24sQBBBBBBqqqqqqqbqbH').pack_into
 _SC_ExecutionReport: dict = {}
 
 
@@ -2398,25 +2590,44 @@ def _mk_ExecutionReport(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_ExecutionReport, _k, '<HHHHQQQIIQIH24sQBBBBBBqqqqqqqbqbHqqQ' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_ExecutionReport, _k, _Struct('<qqQ' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_ExecutionReport = _Struct('<qqQ2x').pack_into  # empty data: a zero length
 
 
 _LEN_ExecutionReport_0 = _Struct('<H').unpack_from
 _SCD_ExecutionReport: dict = {}
+_RUN_ExecutionReport: list = [None, 0]  # the spec of the shape _decode_ExecutionReport read last, repeats
 
 
 def _mkd_ExecutionReport(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_ExecutionReport, _k, '<QQQIIQIH24sQBBBBBBqqqqqqqbqbHqqQ' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 31  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(ExecutionReport, 311544044257456, '<0s8xQQQIIQIH24sQBBBBBBqqqqqqqbqbHqqQ' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_ExecutionReport, _k, _e, True)
 
 
 def _decode_ExecutionReport(_b, _o):
     _p = _o + 184
     _l0 = _LEN_ExecutionReport_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = ExecutionReport()
-    _x._v = (_SCD_ExecutionReport.get(_k) or _mkd_ExecutionReport(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_ExecutionReport[_l0]
+    except KeyError:
+        _e = _mkd_ExecutionReport(_l0)
+    _r = _RUN_ExecutionReport
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544044257456] = _e
+    else:
+        _r[0] = _e
+    _x = ExecutionReport()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -2436,42 +2647,42 @@ class PositionUpdate(MessageView):
     _PARAMS = ('accountId', 'strategyId', 'instrumentId', 'netQty', 'avgPx', 'realizedPnl', 'unrealizedPnl', 'fees', 'markPx', 'ts', 'seq')
     @property
     def accountId(self):
-        return self._v[0]
-    @property
-    def strategyId(self):
         return self._v[1]
     @property
-    def instrumentId(self):
+    def strategyId(self):
         return self._v[2]
     @property
-    def netQty(self):
+    def instrumentId(self):
         return self._v[3]
     @property
+    def netQty(self):
+        return self._v[4]
+    @property
     def avgPx(self):
-        v = self._v[4:6]
+        v = self._v[5:7]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def realizedPnl(self):
-        v = self._v[6:8]
+        v = self._v[7:9]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def unrealizedPnl(self):
-        v = self._v[8:10]
+        v = self._v[9:11]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def fees(self):
-        v = self._v[10:12]
+        v = self._v[11:13]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def markPx(self):
-        v = self._v[12]
+        v = self._v[13]
         return None if v == -9223372036854775808 else v
     @property
     def ts(self):
-        return self._v[13]
+        return self._v[14]
     @property
     def seq(self):
-        return self._v[14]
+        return self._v[15]
 
     @staticmethod
     def encode(_b, _o, /, accountId=MISSING, strategyId=MISSING, instrumentId=MISSING, netQty=MISSING, avgPx=MISSING, realizedPnl=MISSING, unrealizedPnl=MISSING, fees=MISSING, markPx=None, ts=MISSING, seq=MISSING) -> int:
@@ -2484,11 +2695,14 @@ class PositionUpdate(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _avgPx_0, _avgPx_1, = avgPx
-            _realizedPnl_0, _realizedPnl_1, = realizedPnl
-            _unrealizedPnl_0, _unrealizedPnl_1, = unrealizedPnl
-            _fees_0, _fees_1, = fees
-            _P_PositionUpdate(_b, _o, 80, 40, 7001, 1, accountId, strategyId, instrumentId, netQty, _avgPx_0, _avgPx_1, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _fees_0, _fees_1, -9223372036854775808 if markPx is None else markPx, ts, seq)
+            if avgPx.__class__ is Decimal64 and realizedPnl.__class__ is Decimal64 and unrealizedPnl.__class__ is Decimal64 and fees.__class__ is Decimal64:
+                _avgPx_0, _avgPx_1, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _fees_0, _fees_1, = avgPx + realizedPnl + unrealizedPnl + fees
+            else:
+                _avgPx_0, _avgPx_1, = avgPx
+                _realizedPnl_0, _realizedPnl_1, = realizedPnl
+                _unrealizedPnl_0, _unrealizedPnl_1, = unrealizedPnl
+                _fees_0, _fees_1, = fees
+            _P_PositionUpdate_0(_b, _o, 311544045371472, accountId, strategyId, instrumentId, netQty, _avgPx_0, _avgPx_1, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _fees_0, _fees_1, -9223372036854775808 if markPx is None else markPx, ts, seq)
             return 88
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -2513,8 +2727,10 @@ class PositionUpdate(MessageView):
 
 PositionUpdate._META = _Block('PositionUpdate', [_F('accountId', 'accountId', INT, 0, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 0, 4, 'uint32'), _F('strategyId', 'strategyId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 4, 8, 'uint32'), _F('instrumentId', 'instrumentId', INT, 2, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('netQty', 'netQty', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 12, 20, 'int64'), _F('avgPx', 'avgPx', FLAT, 4, 2, 0, False, None, Decimal64, 1, None, None, None, None, 20, 29, 'Decimal64'), _F('realizedPnl', 'realizedPnl', FLAT, 6, 2, 0, False, None, Decimal64, 1, None, None, None, None, 29, 38, 'Decimal64'), _F('unrealizedPnl', 'unrealizedPnl', FLAT, 8, 2, 0, False, None, Decimal64, 1, None, None, None, None, 38, 47, 'Decimal64'), _F('fees', 'fees', FLAT, 10, 2, 0, False, None, Decimal64, 1, None, None, None, None, 47, 56, 'Decimal64'), _F('markPx', 'markPx', INT, 12, 1, 0, True, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 56, 64, 'int64'), _F('ts', 'ts', INT, 13, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 64, 72, 'int64'), _F('seq', 'seq', INT, 14, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 72, 80, 'uint64')], [], [], 80, _Struct('<IIIqqbqbqbqbqqQ'))
 PositionUpdate._HEADER = _header_of(80, 40)
-_S_PositionUpdate = _Struct('<HHHHIIIqqbqbqbqbqqQ')
-_P_PositionUpdate = _S_PositionUpdate.pack_into
+_P_PositionUpdate_0 = _Struct('<QIIIqqbqbqbqbqqQ').pack_into
+
+
+_SPEC_PositionUpdate = _decode_spec(PositionUpdate, 311544045371472, '<0s8xIIIqqbqbqbqbqqQ', [])
 
 
 class AccountState(MessageView):
@@ -2533,41 +2749,41 @@ class AccountState(MessageView):
     _PARAMS = ('accountId', 'ts', 'realizedPnl', 'unrealizedPnl', 'dailyPnl', 'grossExposure', 'netExposure', 'openOrders', 'killEngaged', 'seq')
     @property
     def accountId(self):
-        return self._v[0]
-    @property
-    def ts(self):
         return self._v[1]
     @property
+    def ts(self):
+        return self._v[2]
+    @property
     def realizedPnl(self):
-        v = self._v[2:4]
+        v = self._v[3:5]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def unrealizedPnl(self):
-        v = self._v[4:6]
+        v = self._v[5:7]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def dailyPnl(self):
-        v = self._v[6:8]
+        v = self._v[7:9]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def grossExposure(self):
-        v = self._v[8:10]
+        v = self._v[9:11]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def netExposure(self):
-        v = self._v[10:12]
+        v = self._v[11:13]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def openOrders(self):
-        return self._v[12]
+        return self._v[13]
     @property
     def killEngaged(self):
-        v = self._v[13]
+        v = self._v[14]
         m = _get_BoolFlag(v)
         return m if m is not None else _enum_of(BoolFlag, v)
     @property
     def seq(self):
-        return self._v[14]
+        return self._v[15]
 
     @staticmethod
     def encode(_b, _o, /, accountId=MISSING, ts=MISSING, realizedPnl=MISSING, unrealizedPnl=MISSING, dailyPnl=MISSING, grossExposure=MISSING, netExposure=MISSING, openOrders=MISSING, killEngaged=MISSING, seq=MISSING) -> int:
@@ -2580,12 +2796,15 @@ class AccountState(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _realizedPnl_0, _realizedPnl_1, = realizedPnl
-            _unrealizedPnl_0, _unrealizedPnl_1, = unrealizedPnl
-            _dailyPnl_0, _dailyPnl_1, = dailyPnl
-            _grossExposure_0, _grossExposure_1, = grossExposure
-            _netExposure_0, _netExposure_1, = netExposure
-            _P_AccountState(_b, _o, 70, 41, 7001, 1, accountId, ts, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _dailyPnl_0, _dailyPnl_1, _grossExposure_0, _grossExposure_1, _netExposure_0, _netExposure_1, openOrders, killEngaged, seq)
+            if realizedPnl.__class__ is Decimal64 and unrealizedPnl.__class__ is Decimal64 and dailyPnl.__class__ is Decimal64 and grossExposure.__class__ is Decimal64 and netExposure.__class__ is Decimal64:
+                _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _dailyPnl_0, _dailyPnl_1, _grossExposure_0, _grossExposure_1, _netExposure_0, _netExposure_1, = realizedPnl + unrealizedPnl + dailyPnl + grossExposure + netExposure
+            else:
+                _realizedPnl_0, _realizedPnl_1, = realizedPnl
+                _unrealizedPnl_0, _unrealizedPnl_1, = unrealizedPnl
+                _dailyPnl_0, _dailyPnl_1, = dailyPnl
+                _grossExposure_0, _grossExposure_1, = grossExposure
+                _netExposure_0, _netExposure_1, = netExposure
+            _P_AccountState_0(_b, _o, 311544045436998, accountId, ts, _realizedPnl_0, _realizedPnl_1, _unrealizedPnl_0, _unrealizedPnl_1, _dailyPnl_0, _dailyPnl_1, _grossExposure_0, _grossExposure_1, _netExposure_0, _netExposure_1, openOrders, killEngaged, seq)
             return 78
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -2610,8 +2829,10 @@ class AccountState(MessageView):
 
 AccountState._META = _Block('AccountState', [_F('accountId', 'accountId', INT, 0, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 0, 4, 'uint32'), _F('ts', 'ts', INT, 1, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 4, 12, 'int64'), _F('realizedPnl', 'realizedPnl', FLAT, 2, 2, 0, False, None, Decimal64, 1, None, None, None, None, 12, 21, 'Decimal64'), _F('unrealizedPnl', 'unrealizedPnl', FLAT, 4, 2, 0, False, None, Decimal64, 1, None, None, None, None, 21, 30, 'Decimal64'), _F('dailyPnl', 'dailyPnl', FLAT, 6, 2, 0, False, None, Decimal64, 1, None, None, None, None, 30, 39, 'Decimal64'), _F('grossExposure', 'grossExposure', FLAT, 8, 2, 0, False, None, Decimal64, 1, None, None, None, None, 39, 48, 'Decimal64'), _F('netExposure', 'netExposure', FLAT, 10, 2, 0, False, None, Decimal64, 1, None, None, None, None, 48, 57, 'Decimal64'), _F('openOrders', 'openOrders', INT, 12, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 57, 61, 'uint32'), _F('killEngaged', 'killEngaged', ENUM, 13, 1, 0, False, 255, BoolFlag, 1, None, None, 0, 255, 61, 62, 'uint8'), _F('seq', 'seq', INT, 14, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 62, 70, 'uint64')], [], [], 70, _Struct('<IqqbqbqbqbqbIBQ'))
 AccountState._HEADER = _header_of(70, 41)
-_S_AccountState = _Struct('<HHHHIqqbqbqbqbqbIBQ')
-_P_AccountState = _S_AccountState.pack_into
+_P_AccountState_0 = _Struct('<QIqqbqbqbqbqbIBQ').pack_into
+
+
+_SPEC_AccountState = _decode_spec(AccountState, 311544045436998, '<0s8xIqqbqbqbqbqbIBQ', [])
 
 
 class RiskEvent(MessageView):
@@ -2630,53 +2851,53 @@ class RiskEvent(MessageView):
     _PARAMS = ('ts', 'eventType', 'reason', 'strategyId', 'instrumentId', 'clOrdId', 'correlationId', 'value', 'limit', 'operator', 'seq', 'text')
     @property
     def ts(self):
-        return self._v[0]
+        return self._v[1]
     @property
     def eventType(self):
-        v = self._v[1]
+        v = self._v[2]
         m = _get_RiskEventType(v)
         return m if m is not None else _enum_of(RiskEventType, v)
     @property
     def reason(self):
-        v = self._v[2]
+        v = self._v[3]
         m = _get_Reason(v)
         return m if m is not None else _enum_of(Reason, v)
     @property
     def strategyId(self):
-        return self._v[3]
-    @property
-    def instrumentId(self):
         return self._v[4]
     @property
-    def clOrdId(self):
+    def instrumentId(self):
         return self._v[5]
     @property
-    def correlationId(self):
+    def clOrdId(self):
         return self._v[6]
+    @property
+    def correlationId(self):
+        return self._v[7]
     @property
     def value(self):
         """what was measured"""
-        v = self._v[7:9]
+        v = self._v[8:10]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def limit(self):
         """the limit it was checked against"""
-        v = self._v[9:11]
+        v = self._v[10:12]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def operator(self):
-        v = self._v[11]
+        v = self._v[12]
         return None if v is None else OperatorIdentity._from_wire(v)
     @property
     def seq(self):
-        return self._v[12]
+        return self._v[13]
     @property
     def text(self):
-        v = self._v[14]
+        v = self._v[15]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 13
+        i = 14
         n = 137
         n += v[i] + 2
         i += 2
@@ -2693,13 +2914,26 @@ class RiskEvent(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _value_0, _value_1, = value
-            _limit_0, _limit_1, = limit
-            _d0 = text if text.__class__ is bytes else text.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_RiskEvent.get(_l0) or _mk_RiskEvent(_l0)
-            _S.pack_into(_b, _o, 129, 42, 7001, 1, ts, eventType, reason, strategyId, instrumentId, clOrdId, correlationId, _value_0, _value_1, _limit_0, _limit_1, operator._w, seq, _l0, _d0)
-            return _S.size
+            if value.__class__ is Decimal64 and limit.__class__ is Decimal64:
+                _value_0, _value_1, _limit_0, _limit_1, = value + limit
+            else:
+                _value_0, _value_1, = value
+                _limit_0, _limit_1, = limit
+            if text.__class__ is str and not text:
+                _E_RiskEvent(_b, _o, 311544045502593, ts, eventType, reason, strategyId, instrumentId, clOrdId, correlationId, _value_0, _value_1, _limit_0, _limit_1, operator._w, seq)
+                _l0 = 0
+            else:
+                if text.__class__ is str:
+                    _d0 = text.encode() if text else b""
+                else:
+                    _d0 = text
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_RiskEvent[_l0]
+                except KeyError:
+                    _S = _mk_RiskEvent(_l0)
+                _S(_b, _o, 311544045502593, ts, eventType, reason, strategyId, instrumentId, clOrdId, correlationId, _value_0, _value_1, _limit_0, _limit_1, operator._w, seq, _l0, _d0)
+            return 139 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(RiskEvent, _b, _o, (ts, eventType, reason, strategyId, instrumentId, clOrdId, correlationId, value, limit, operator, seq, text,))
@@ -2730,25 +2964,44 @@ def _mk_RiskEvent(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_RiskEvent, _k, '<HHHHqBHIIQQqbqb68sQ' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_RiskEvent, _k, _Struct('<QqBHIIQQqbqb68sQ' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_RiskEvent = _Struct('<QqBHIIQQqbqb68sQ2x').pack_into  # empty data: a zero length
 
 
 _LEN_RiskEvent_0 = _Struct('<H').unpack_from
 _SCD_RiskEvent: dict = {}
+_RUN_RiskEvent: list = [None, 0]  # the spec of the shape _decode_RiskEvent read last, repeats
 
 
 def _mkd_RiskEvent(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_RiskEvent, _k, '<qBHIIQQqbqb68sQ' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 14  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(RiskEvent, 311544045502593, '<0s8xqBHIIQQqbqb68sQ' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_RiskEvent, _k, _e, True)
 
 
 def _decode_RiskEvent(_b, _o):
     _p = _o + 137
     _l0 = _LEN_RiskEvent_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = RiskEvent()
-    _x._v = (_SCD_RiskEvent.get(_k) or _mkd_RiskEvent(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_RiskEvent[_l0]
+    except KeyError:
+        _e = _mkd_RiskEvent(_l0)
+    _r = _RUN_RiskEvent
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544045502593] = _e
+    else:
+        _r[0] = _e
+    _x = RiskEvent()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -2769,29 +3022,29 @@ class KillSwitchState(MessageView):
     _PARAMS = ('ts', 'engaged', 'changedTs', 'workingOrders', 'operator', 'reason')
     @property
     def ts(self):
-        return self._v[0]
+        return self._v[1]
     @property
     def engaged(self):
-        v = self._v[1]
+        v = self._v[2]
         m = _get_BoolFlag(v)
         return m if m is not None else _enum_of(BoolFlag, v)
     @property
     def changedTs(self):
-        return self._v[2]
-    @property
-    def workingOrders(self):
         return self._v[3]
     @property
+    def workingOrders(self):
+        return self._v[4]
+    @property
     def operator(self):
-        v = self._v[4]
+        v = self._v[5]
         return None if v is None else OperatorIdentity._from_wire(v)
     @property
     def reason(self):
-        v = self._v[6]
+        v = self._v[7]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 5
+        i = 6
         n = 97
         n += v[i] + 2
         i += 2
@@ -2808,11 +3061,21 @@ class KillSwitchState(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _d0 = reason if reason.__class__ is bytes else reason.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_KillSwitchState.get(_l0) or _mk_KillSwitchState(_l0)
-            _S.pack_into(_b, _o, 89, 43, 7001, 1, ts, engaged, changedTs, workingOrders, operator._w, _l0, _d0)
-            return _S.size
+            if reason.__class__ is str and not reason:
+                _E_KillSwitchState(_b, _o, 311544045568089, ts, engaged, changedTs, workingOrders, operator._w)
+                _l0 = 0
+            else:
+                if reason.__class__ is str:
+                    _d0 = reason.encode() if reason else b""
+                else:
+                    _d0 = reason
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_KillSwitchState[_l0]
+                except KeyError:
+                    _S = _mk_KillSwitchState(_l0)
+                _S(_b, _o, 311544045568089, ts, engaged, changedTs, workingOrders, operator._w, _l0, _d0)
+            return 99 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(KillSwitchState, _b, _o, (ts, engaged, changedTs, workingOrders, operator, reason,))
@@ -2843,25 +3106,44 @@ def _mk_KillSwitchState(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_KillSwitchState, _k, '<HHHHqBqI68s' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_KillSwitchState, _k, _Struct('<QqBqI68s' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_KillSwitchState = _Struct('<QqBqI68s2x').pack_into  # empty data: a zero length
 
 
 _LEN_KillSwitchState_0 = _Struct('<H').unpack_from
 _SCD_KillSwitchState: dict = {}
+_RUN_KillSwitchState: list = [None, 0]  # the spec of the shape _decode_KillSwitchState read last, repeats
 
 
 def _mkd_KillSwitchState(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_KillSwitchState, _k, '<qBqI68s' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 6  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(KillSwitchState, 311544045568089, '<0s8xqBqI68s' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_KillSwitchState, _k, _e, True)
 
 
 def _decode_KillSwitchState(_b, _o):
     _p = _o + 97
     _l0 = _LEN_KillSwitchState_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = KillSwitchState()
-    _x._v = (_SCD_KillSwitchState.get(_k) or _mkd_KillSwitchState(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_KillSwitchState[_l0]
+    except KeyError:
+        _e = _mkd_KillSwitchState(_l0)
+    _r = _RUN_KillSwitchState
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544045568089] = _e
+    else:
+        _r[0] = _e
+    _x = KillSwitchState()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -2952,21 +3234,21 @@ class OrdersSnapshot(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'ts', 'orders')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
-    def ts(self):
+    def clientId(self):
         return self._v[2]
+    @property
+    def ts(self):
+        return self._v[3]
     @property
     def orders(self):
         v = self._v
-        i = 3
+        i = 4
         return _group_view(OrdersSnapshot_orders, v, i + 2, v[i + 1])
     def _layout(self):
         v = self._v
-        i = 3
+        i = 4
         n = 28
         c = v[i + 1]
         n += 4 + 78 * c
@@ -2985,8 +3267,11 @@ class OrdersSnapshot(MessageView):
             if _o < 0:
                 raise _Fallback
             _n0 = len(orders)
-            _S = _SC_OrdersSnapshot.get(_n0) or _mk_OrdersSnapshot(_n0)
-            _a = [_b, _o, 20, 44, 7001, 1, correlationId, clientId, ts]
+            try:
+                _S = _SC_OrdersSnapshot[_n0]
+            except KeyError:
+                _S = _mk_OrdersSnapshot(_n0)
+            _a = [_b, _o, 311544045633556, correlationId, clientId, ts]
             _a += (78, _n0,)
             for _e in orders:
                 _u0, _u1, _u2, _u3, _u4, _u5, _u6, _u7, _u8, _u9, _u10, _u11, _u12, _u13, _u14, = _e
@@ -3023,30 +3308,46 @@ def _mk_OrdersSnapshot(_k):
     _n0 = _k
     if _n0 > 65534:
         raise _Fallback
-    return _shape_struct(_SC_OrdersSnapshot, _k, '<HHHHQIq' + 'HH' + 'QQIIHBBBBqqqqqq' * _n0, _n0 <= 256)
+    return _remember(_SC_OrdersSnapshot, _k, _Struct('<QQIq' + 'HH' + 'QQIIHBBBBqqqqqq' * _n0), _n0 <= 256)
 
 
 _DIM_OrdersSnapshot_0 = _Struct('<HH').unpack_from
 _SCD_OrdersSnapshot: dict = {}
+_RUN_OrdersSnapshot: list = [None, 0]  # the spec of the shape _decode_OrdersSnapshot read last, repeats
 
 
 def _mkd_OrdersSnapshot(_k):
-    _n0, = (_k,)
-    return _shape_struct(_SCD_OrdersSnapshot, _k, '<QIq' + 'HH' + 'QQIIHBBBBqqqqqq' * _n0, _n0 <= 256)
+    _n0 = _k
+    _i = 4  # index in the view of the first group or data value
+    _c: list = []
+    _c += [(_i + 0, 78), (_i + 1, _n0)]
+    _i += 2 + 15 * _n0
+    _e = _decode_spec(OrdersSnapshot, 311544045633556, '<0s8xQIq' + 'HH' + 'QQIIHBBBBqqqqqq' * _n0, _c)
+    return _remember(_SCD_OrdersSnapshot, _k, _e, _n0 <= 256)
 
 
 def _decode_OrdersSnapshot(_b, _o):
     _p = _o + 28
     _d = _DIM_OrdersSnapshot_0(_b, _p)
     _n0 = _d[1]
-    if _d[0] != 78 or _n0 > 65534:
+    if _d[0] != 78:
         return None
-    _p += 4 + 78 * _n0
-    if not (_n0 <= 256) and _p > len(_b):
+    if _n0 > 256 and (_n0 > 65534 or _p + 4 + 78 * _n0 > len(_b)):
         return None
-    _k = _n0
-    _x = OrdersSnapshot()
-    _x._v = (_SCD_OrdersSnapshot.get(_k) or _mkd_OrdersSnapshot(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_OrdersSnapshot[_n0]
+    except KeyError:
+        _e = _mkd_OrdersSnapshot(_n0)
+    _r = _RUN_OrdersSnapshot
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544045633556] = _e
+    else:
+        _r[0] = _e
+    _x = OrdersSnapshot()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -3115,21 +3416,21 @@ class PositionsSnapshot(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'ts', 'positions')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
-    def ts(self):
+    def clientId(self):
         return self._v[2]
+    @property
+    def ts(self):
+        return self._v[3]
     @property
     def positions(self):
         v = self._v
-        i = 3
+        i = 4
         return _group_view(PositionsSnapshot_positions, v, i + 2, v[i + 1])
     def _layout(self):
         v = self._v
-        i = 3
+        i = 4
         n = 28
         c = v[i + 1]
         n += 4 + 64 * c
@@ -3148,8 +3449,11 @@ class PositionsSnapshot(MessageView):
             if _o < 0:
                 raise _Fallback
             _n0 = len(positions)
-            _S = _SC_PositionsSnapshot.get(_n0) or _mk_PositionsSnapshot(_n0)
-            _a = [_b, _o, 20, 45, 7001, 1, correlationId, clientId, ts]
+            try:
+                _S = _SC_PositionsSnapshot[_n0]
+            except KeyError:
+                _S = _mk_PositionsSnapshot(_n0)
+            _a = [_b, _o, 311544045699092, correlationId, clientId, ts]
             _a += (64, _n0,)
             for _e in positions:
                 _u0, _u1, _u2, _u3, _u4, _u5, _u6, _u7, _u8, = _e
@@ -3190,30 +3494,46 @@ def _mk_PositionsSnapshot(_k):
     _n0 = _k
     if _n0 > 65534:
         raise _Fallback
-    return _shape_struct(_SC_PositionsSnapshot, _k, '<HHHHQIq' + 'HH' + 'IIIqqbqbqbqbq' * _n0, _n0 <= 256)
+    return _remember(_SC_PositionsSnapshot, _k, _Struct('<QQIq' + 'HH' + 'IIIqqbqbqbqbq' * _n0), _n0 <= 256)
 
 
 _DIM_PositionsSnapshot_0 = _Struct('<HH').unpack_from
 _SCD_PositionsSnapshot: dict = {}
+_RUN_PositionsSnapshot: list = [None, 0]  # the spec of the shape _decode_PositionsSnapshot read last, repeats
 
 
 def _mkd_PositionsSnapshot(_k):
-    _n0, = (_k,)
-    return _shape_struct(_SCD_PositionsSnapshot, _k, '<QIq' + 'HH' + 'IIIqqbqbqbqbq' * _n0, _n0 <= 256)
+    _n0 = _k
+    _i = 4  # index in the view of the first group or data value
+    _c: list = []
+    _c += [(_i + 0, 64), (_i + 1, _n0)]
+    _i += 2 + 13 * _n0
+    _e = _decode_spec(PositionsSnapshot, 311544045699092, '<0s8xQIq' + 'HH' + 'IIIqqbqbqbqbq' * _n0, _c)
+    return _remember(_SCD_PositionsSnapshot, _k, _e, _n0 <= 256)
 
 
 def _decode_PositionsSnapshot(_b, _o):
     _p = _o + 28
     _d = _DIM_PositionsSnapshot_0(_b, _p)
     _n0 = _d[1]
-    if _d[0] != 64 or _n0 > 65534:
+    if _d[0] != 64:
         return None
-    _p += 4 + 64 * _n0
-    if not (_n0 <= 256) and _p > len(_b):
+    if _n0 > 256 and (_n0 > 65534 or _p + 4 + 64 * _n0 > len(_b)):
         return None
-    _k = _n0
-    _x = PositionsSnapshot()
-    _x._v = (_SCD_PositionsSnapshot.get(_k) or _mkd_PositionsSnapshot(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_PositionsSnapshot[_n0]
+    except KeyError:
+        _e = _mkd_PositionsSnapshot(_n0)
+    _r = _RUN_PositionsSnapshot
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544045699092] = _e
+    else:
+        _r[0] = _e
+    _x = PositionsSnapshot()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -3273,37 +3593,37 @@ class RiskSnapshot(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'ts', 'killEngaged', 'dailyPnl', 'limits', 'killReason')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
-    def ts(self):
+    def clientId(self):
         return self._v[2]
     @property
+    def ts(self):
+        return self._v[3]
+    @property
     def killEngaged(self):
-        v = self._v[3]
+        v = self._v[4]
         m = _get_BoolFlag(v)
         return m if m is not None else _enum_of(BoolFlag, v)
     @property
     def dailyPnl(self):
-        v = self._v[4:6]
+        v = self._v[5:7]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def limits(self):
         v = self._v
-        i = 6
+        i = 7
         return _group_view(RiskSnapshot_limits, v, i + 2, v[i + 1])
     @property
     def killReason(self):
         v = self._v
-        i = 6
+        i = 7
         i += 2 + 7 * v[i + 1]
         v = v[i + 1]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 6
+        i = 7
         n = 38
         c = v[i + 1]
         n += 4 + 58 * c
@@ -3323,18 +3643,28 @@ class RiskSnapshot(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _dailyPnl_0, _dailyPnl_1, = dailyPnl
+            if dailyPnl.__class__ is Decimal64:
+                _dailyPnl_0 = dailyPnl[0]
+                _dailyPnl_1 = dailyPnl[1]
+            else:
+                _dailyPnl_0, _dailyPnl_1, = dailyPnl
             _n0 = len(limits)
-            _d0 = killReason if killReason.__class__ is bytes else killReason.encode('utf-8', "surrogateescape")
+            if killReason.__class__ is str:
+                _d0 = killReason.encode() if killReason else b""
+            else:
+                _d0 = killReason
             _l0 = len(_d0)
             _k = (_n0, _l0)
-            _S = _SC_RiskSnapshot.get(_k) or _mk_RiskSnapshot(_k)
-            _a = [_b, _o, 30, 46, 7001, 1, correlationId, clientId, ts, killEngaged, _dailyPnl_0, _dailyPnl_1]
+            try:
+                _S = _SC_RiskSnapshot[_k]
+            except KeyError:
+                _S = _mk_RiskSnapshot(_k)
+            _a = [_b, _o, 311544045764638, correlationId, clientId, ts, killEngaged, _dailyPnl_0, _dailyPnl_1]
             _a += (58, _n0,)
             for _e in limits:
                 _u0, _u1, _u2, _u3, _u4, = _e
                 if _u0.__class__ is str:
-                    _u0 = _u0.encode('ascii', "surrogateescape")
+                    _u0 = _u0.encode('ascii')
                 if len(_u0) > 32:
                     raise _Fallback
                 _u3_0, _u3_1, = _u3
@@ -3373,33 +3703,51 @@ def _mk_RiskSnapshot(_k):
     _n0, _l0 = _k
     if _n0 > 65534 or _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_RiskSnapshot, _k, '<HHHHQIqBqb' + 'HH' + '32sIIqbqb' * _n0 + 'H' + str(_l0) + 's', _n0 <= 256)
+    return _remember(_SC_RiskSnapshot, _k, _Struct('<QQIqBqb' + 'HH' + '32sIIqbqb' * _n0 + 'H' + str(_l0) + 's'), _n0 <= 256)
 
 
 _DIM_RiskSnapshot_0 = _Struct('<HH').unpack_from
 _LEN_RiskSnapshot_0 = _Struct('<H').unpack_from
 _SCD_RiskSnapshot: dict = {}
+_RUN_RiskSnapshot: list = [None, 0]  # the spec of the shape _decode_RiskSnapshot read last, repeats
 
 
 def _mkd_RiskSnapshot(_k):
     _n0, _l0 = _k
-    return _shape_struct(_SCD_RiskSnapshot, _k, '<QIqBqb' + 'HH' + '32sIIqbqb' * _n0 + 'H' + str(_l0) + 's', _n0 <= 256)
+    _i = 7  # index in the view of the first group or data value
+    _c: list = []
+    _c += [(_i + 0, 58), (_i + 1, _n0)]
+    _i += 2 + 7 * _n0
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(RiskSnapshot, 311544045764638, '<0s8xQIqBqb' + 'HH' + '32sIIqbqb' * _n0 + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_RiskSnapshot, _k, _e, _n0 <= 256)
 
 
 def _decode_RiskSnapshot(_b, _o):
     _p = _o + 38
     _d = _DIM_RiskSnapshot_0(_b, _p)
     _n0 = _d[1]
-    if _d[0] != 58 or _n0 > 65534:
+    if _d[0] != 58:
         return None
-    _p += 4 + 58 * _n0
+    if _n0 > 256 and (_n0 > 65534 or _p + 4 + 58 * _n0 > len(_b)):
+        return None
+    _p = _p + 4 + 58 * _n0
     _l0 = _LEN_RiskSnapshot_0(_b, _p)[0]
-    _p += 2 + _l0
-    if not (_n0 <= 256) and _p > len(_b):
-        return None
-    _k = (_n0, _l0)
-    _x = RiskSnapshot()
-    _x._v = (_SCD_RiskSnapshot.get(_k) or _mkd_RiskSnapshot(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_RiskSnapshot[(_n0, _l0)]
+    except KeyError:
+        _e = _mkd_RiskSnapshot((_n0, _l0))
+    _r = _RUN_RiskSnapshot
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544045764638] = _e
+    else:
+        _r[0] = _e
+    _x = RiskSnapshot()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -3419,29 +3767,29 @@ class KillSwitch(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'action', 'sendTs', 'operator', 'reason')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
+    def clientId(self):
+        return self._v[2]
+    @property
     def action(self):
-        v = self._v[2]
+        v = self._v[3]
         m = _get_KillAction(v)
         return m if m is not None else _enum_of(KillAction, v)
     @property
     def sendTs(self):
-        return self._v[3]
+        return self._v[4]
     @property
     def operator(self):
-        v = self._v[4]
+        v = self._v[5]
         return None if v is None else OperatorIdentity._from_wire(v)
     @property
     def reason(self):
-        v = self._v[6]
+        v = self._v[7]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 5
+        i = 6
         n = 97
         n += v[i] + 2
         i += 2
@@ -3458,11 +3806,21 @@ class KillSwitch(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _d0 = reason if reason.__class__ is bytes else reason.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_KillSwitch.get(_l0) or _mk_KillSwitch(_l0)
-            _S.pack_into(_b, _o, 89, 60, 7001, 1, correlationId, clientId, action, sendTs, operator._w, _l0, _d0)
-            return _S.size
+            if reason.__class__ is str and not reason:
+                _E_KillSwitch(_b, _o, 311544046682201, correlationId, clientId, action, sendTs, operator._w)
+                _l0 = 0
+            else:
+                if reason.__class__ is str:
+                    _d0 = reason.encode() if reason else b""
+                else:
+                    _d0 = reason
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_KillSwitch[_l0]
+                except KeyError:
+                    _S = _mk_KillSwitch(_l0)
+                _S(_b, _o, 311544046682201, correlationId, clientId, action, sendTs, operator._w, _l0, _d0)
+            return 99 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(KillSwitch, _b, _o, (correlationId, clientId, action, sendTs, operator, reason,))
@@ -3493,25 +3851,44 @@ def _mk_KillSwitch(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_KillSwitch, _k, '<HHHHQIBq68s' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_KillSwitch, _k, _Struct('<QQIBq68s' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_KillSwitch = _Struct('<QQIBq68s2x').pack_into  # empty data: a zero length
 
 
 _LEN_KillSwitch_0 = _Struct('<H').unpack_from
 _SCD_KillSwitch: dict = {}
+_RUN_KillSwitch: list = [None, 0]  # the spec of the shape _decode_KillSwitch read last, repeats
 
 
 def _mkd_KillSwitch(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_KillSwitch, _k, '<QIBq68s' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 6  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(KillSwitch, 311544046682201, '<0s8xQIBq68s' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_KillSwitch, _k, _e, True)
 
 
 def _decode_KillSwitch(_b, _o):
     _p = _o + 97
     _l0 = _LEN_KillSwitch_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = KillSwitch()
-    _x._v = (_SCD_KillSwitch.get(_k) or _mkd_KillSwitch(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_KillSwitch[_l0]
+    except KeyError:
+        _e = _mkd_KillSwitch(_l0)
+    _r = _RUN_KillSwitch
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544046682201] = _e
+    else:
+        _r[0] = _e
+    _x = KillSwitch()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -3532,31 +3909,31 @@ class Flatten(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'instrumentId', 'strategyId', 'sendTs', 'operator', 'reason')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
-    def instrumentId(self):
+    def clientId(self):
         return self._v[2]
+    @property
+    def instrumentId(self):
+        return self._v[3]
     @property
     def strategyId(self):
         """0: every strategy"""
-        return self._v[3]
-    @property
-    def sendTs(self):
         return self._v[4]
     @property
+    def sendTs(self):
+        return self._v[5]
+    @property
     def operator(self):
-        v = self._v[5]
+        v = self._v[6]
         return None if v is None else OperatorIdentity._from_wire(v)
     @property
     def reason(self):
-        v = self._v[7]
+        v = self._v[8]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 6
+        i = 7
         n = 104
         n += v[i] + 2
         i += 2
@@ -3573,11 +3950,21 @@ class Flatten(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _d0 = reason if reason.__class__ is bytes else reason.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_Flatten.get(_l0) or _mk_Flatten(_l0)
-            _S.pack_into(_b, _o, 96, 61, 7001, 1, correlationId, clientId, instrumentId, strategyId, sendTs, operator._w, _l0, _d0)
-            return _S.size
+            if reason.__class__ is str and not reason:
+                _E_Flatten(_b, _o, 311544046747744, correlationId, clientId, instrumentId, strategyId, sendTs, operator._w)
+                _l0 = 0
+            else:
+                if reason.__class__ is str:
+                    _d0 = reason.encode() if reason else b""
+                else:
+                    _d0 = reason
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_Flatten[_l0]
+                except KeyError:
+                    _S = _mk_Flatten(_l0)
+                _S(_b, _o, 311544046747744, correlationId, clientId, instrumentId, strategyId, sendTs, operator._w, _l0, _d0)
+            return 106 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(Flatten, _b, _o, (correlationId, clientId, instrumentId, strategyId, sendTs, operator, reason,))
@@ -3608,25 +3995,44 @@ def _mk_Flatten(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_Flatten, _k, '<HHHHQIIIq68s' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_Flatten, _k, _Struct('<QQIIIq68s' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_Flatten = _Struct('<QQIIIq68s2x').pack_into  # empty data: a zero length
 
 
 _LEN_Flatten_0 = _Struct('<H').unpack_from
 _SCD_Flatten: dict = {}
+_RUN_Flatten: list = [None, 0]  # the spec of the shape _decode_Flatten read last, repeats
 
 
 def _mkd_Flatten(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_Flatten, _k, '<QIIIq68s' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 7  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(Flatten, 311544046747744, '<0s8xQIIIq68s' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_Flatten, _k, _e, True)
 
 
 def _decode_Flatten(_b, _o):
     _p = _o + 104
     _l0 = _LEN_Flatten_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = Flatten()
-    _x._v = (_SCD_Flatten.get(_k) or _mkd_Flatten(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_Flatten[_l0]
+    except KeyError:
+        _e = _mkd_Flatten(_l0)
+    _r = _RUN_Flatten
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544046747744] = _e
+    else:
+        _r[0] = _e
+    _x = Flatten()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -3647,30 +4053,30 @@ class CancelAll(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'instrumentId', 'strategyId', 'sendTs', 'operator', 'reason')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
-    def instrumentId(self):
+    def clientId(self):
         return self._v[2]
     @property
-    def strategyId(self):
+    def instrumentId(self):
         return self._v[3]
     @property
-    def sendTs(self):
+    def strategyId(self):
         return self._v[4]
     @property
+    def sendTs(self):
+        return self._v[5]
+    @property
     def operator(self):
-        v = self._v[5]
+        v = self._v[6]
         return None if v is None else OperatorIdentity._from_wire(v)
     @property
     def reason(self):
-        v = self._v[7]
+        v = self._v[8]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 6
+        i = 7
         n = 104
         n += v[i] + 2
         i += 2
@@ -3687,11 +4093,21 @@ class CancelAll(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _d0 = reason if reason.__class__ is bytes else reason.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_CancelAll.get(_l0) or _mk_CancelAll(_l0)
-            _S.pack_into(_b, _o, 96, 62, 7001, 1, correlationId, clientId, instrumentId, strategyId, sendTs, operator._w, _l0, _d0)
-            return _S.size
+            if reason.__class__ is str and not reason:
+                _E_CancelAll(_b, _o, 311544046813280, correlationId, clientId, instrumentId, strategyId, sendTs, operator._w)
+                _l0 = 0
+            else:
+                if reason.__class__ is str:
+                    _d0 = reason.encode() if reason else b""
+                else:
+                    _d0 = reason
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_CancelAll[_l0]
+                except KeyError:
+                    _S = _mk_CancelAll(_l0)
+                _S(_b, _o, 311544046813280, correlationId, clientId, instrumentId, strategyId, sendTs, operator._w, _l0, _d0)
+            return 106 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(CancelAll, _b, _o, (correlationId, clientId, instrumentId, strategyId, sendTs, operator, reason,))
@@ -3722,25 +4138,44 @@ def _mk_CancelAll(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_CancelAll, _k, '<HHHHQIIIq68s' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_CancelAll, _k, _Struct('<QQIIIq68s' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_CancelAll = _Struct('<QQIIIq68s2x').pack_into  # empty data: a zero length
 
 
 _LEN_CancelAll_0 = _Struct('<H').unpack_from
 _SCD_CancelAll: dict = {}
+_RUN_CancelAll: list = [None, 0]  # the spec of the shape _decode_CancelAll read last, repeats
 
 
 def _mkd_CancelAll(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_CancelAll, _k, '<QIIIq68s' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 7  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(CancelAll, 311544046813280, '<0s8xQIIIq68s' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_CancelAll, _k, _e, True)
 
 
 def _decode_CancelAll(_b, _o):
     _p = _o + 104
     _l0 = _LEN_CancelAll_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = CancelAll()
-    _x._v = (_SCD_CancelAll.get(_k) or _mkd_CancelAll(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_CancelAll[_l0]
+    except KeyError:
+        _e = _mkd_CancelAll(_l0)
+    _r = _RUN_CancelAll
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544046813280] = _e
+    else:
+        _r[0] = _e
+    _x = CancelAll()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -3760,41 +4195,41 @@ class SetLimit(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'name', 'strategyId', 'instrumentId', 'value', 'sendTs', 'operator', 'reason')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
+    def clientId(self):
+        return self._v[2]
+    @property
     def name(self):
-        v = self._v[2]
+        v = self._v[3]
         if v is None:
             return None
         s = v.rstrip(b"\0").decode('ascii', "surrogateescape")
         return s
     @property
     def strategyId(self):
-        return self._v[3]
-    @property
-    def instrumentId(self):
         return self._v[4]
     @property
+    def instrumentId(self):
+        return self._v[5]
+    @property
     def value(self):
-        v = self._v[5:7]
+        v = self._v[6:8]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def sendTs(self):
-        return self._v[7]
+        return self._v[8]
     @property
     def operator(self):
-        v = self._v[8]
+        v = self._v[9]
         return None if v is None else OperatorIdentity._from_wire(v)
     @property
     def reason(self):
-        v = self._v[10]
+        v = self._v[11]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 9
+        i = 10
         n = 145
         n += v[i] + 2
         i += 2
@@ -3812,15 +4247,29 @@ class SetLimit(MessageView):
             if _o < 0:
                 raise _Fallback
             if name.__class__ is str:
-                name = name.encode('ascii', "surrogateescape")
+                name = name.encode('ascii')
             if len(name) > 32:
                 raise _Fallback
-            _value_0, _value_1, = value
-            _d0 = reason if reason.__class__ is bytes else reason.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_SetLimit.get(_l0) or _mk_SetLimit(_l0)
-            _S.pack_into(_b, _o, 137, 63, 7001, 1, correlationId, clientId, name, strategyId, instrumentId, _value_0, _value_1, sendTs, operator._w, _l0, _d0)
-            return _S.size
+            if value.__class__ is Decimal64:
+                _value_0 = value[0]
+                _value_1 = value[1]
+            else:
+                _value_0, _value_1, = value
+            if reason.__class__ is str and not reason:
+                _E_SetLimit(_b, _o, 311544046878857, correlationId, clientId, name, strategyId, instrumentId, _value_0, _value_1, sendTs, operator._w)
+                _l0 = 0
+            else:
+                if reason.__class__ is str:
+                    _d0 = reason.encode() if reason else b""
+                else:
+                    _d0 = reason
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_SetLimit[_l0]
+                except KeyError:
+                    _S = _mk_SetLimit(_l0)
+                _S(_b, _o, 311544046878857, correlationId, clientId, name, strategyId, instrumentId, _value_0, _value_1, sendTs, operator._w, _l0, _d0)
+            return 147 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(SetLimit, _b, _o, (correlationId, clientId, name, strategyId, instrumentId, value, sendTs, operator, reason,))
@@ -3851,25 +4300,44 @@ def _mk_SetLimit(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_SetLimit, _k, '<HHHHQI32sIIqbq68s' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_SetLimit, _k, _Struct('<QQI32sIIqbq68s' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_SetLimit = _Struct('<QQI32sIIqbq68s2x').pack_into  # empty data: a zero length
 
 
 _LEN_SetLimit_0 = _Struct('<H').unpack_from
 _SCD_SetLimit: dict = {}
+_RUN_SetLimit: list = [None, 0]  # the spec of the shape _decode_SetLimit read last, repeats
 
 
 def _mkd_SetLimit(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_SetLimit, _k, '<QI32sIIqbq68s' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 10  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(SetLimit, 311544046878857, '<0s8xQI32sIIqbq68s' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_SetLimit, _k, _e, True)
 
 
 def _decode_SetLimit(_b, _o):
     _p = _o + 145
     _l0 = _LEN_SetLimit_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = SetLimit()
-    _x._v = (_SCD_SetLimit.get(_k) or _mkd_SetLimit(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_SetLimit[_l0]
+    except KeyError:
+        _e = _mkd_SetLimit(_l0)
+    _r = _RUN_SetLimit
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544046878857] = _e
+    else:
+        _r[0] = _e
+    _x = SetLimit()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -3889,21 +4357,21 @@ class Query(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'queryType', 'sendTs', 'operator')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
+    def clientId(self):
+        return self._v[2]
+    @property
     def queryType(self):
-        v = self._v[2]
+        v = self._v[3]
         m = _get_QueryType(v)
         return m if m is not None else _enum_of(QueryType, v)
     @property
     def sendTs(self):
-        return self._v[3]
+        return self._v[4]
     @property
     def operator(self):
-        v = self._v[4]
+        v = self._v[5]
         return None if v is None else OperatorIdentity._from_wire(v)
 
     @staticmethod
@@ -3917,7 +4385,7 @@ class Query(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _P_Query(_b, _o, 89, 64, 7001, 1, correlationId, clientId, queryType, sendTs, operator._w)
+            _P_Query_0(_b, _o, 311544046944345, correlationId, clientId, queryType, sendTs, operator._w)
             return 97
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -3942,8 +4410,10 @@ class Query(MessageView):
 
 Query._META = _Block('Query', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('queryType', 'queryType', ENUM, 2, 1, 0, False, 255, QueryType, 1, None, None, 0, 255, 12, 13, 'uint8'), _F('sendTs', 'sendTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 13, 21, 'int64'), _F('operator', 'operator', OPAQUE, 4, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 21, 89, 'OperatorIdentity')], [], [], 89, _Struct('<QIBq68s'))
 Query._HEADER = _header_of(89, 64)
-_S_Query = _Struct('<HHHHQIBq68s')
-_P_Query = _S_Query.pack_into
+_P_Query_0 = _Struct('<QQIBq68s').pack_into
+
+
+_SPEC_Query = _decode_spec(Query, 311544046944345, '<0s8xQIBq68s', [])
 
 
 class ControlAck(MessageView):
@@ -3963,30 +4433,30 @@ class ControlAck(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'status', 'reason', 'ts', 'text')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
+    def clientId(self):
+        return self._v[2]
+    @property
     def status(self):
-        v = self._v[2]
+        v = self._v[3]
         m = _get_AckStatus(v)
         return m if m is not None else _enum_of(AckStatus, v)
     @property
     def reason(self):
-        v = self._v[3]
+        v = self._v[4]
         m = _get_Reason(v)
         return m if m is not None else _enum_of(Reason, v)
     @property
     def ts(self):
-        return self._v[4]
+        return self._v[5]
     @property
     def text(self):
-        v = self._v[6]
+        v = self._v[7]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 5
+        i = 6
         n = 31
         n += v[i] + 2
         i += 2
@@ -4003,11 +4473,21 @@ class ControlAck(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _d0 = text if text.__class__ is bytes else text.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_ControlAck.get(_l0) or _mk_ControlAck(_l0)
-            _S.pack_into(_b, _o, 23, 65, 7001, 1, correlationId, clientId, status, reason, ts, _l0, _d0)
-            return _S.size
+            if text.__class__ is str and not text:
+                _E_ControlAck(_b, _o, 311544047009815, correlationId, clientId, status, reason, ts)
+                _l0 = 0
+            else:
+                if text.__class__ is str:
+                    _d0 = text.encode() if text else b""
+                else:
+                    _d0 = text
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_ControlAck[_l0]
+                except KeyError:
+                    _S = _mk_ControlAck(_l0)
+                _S(_b, _o, 311544047009815, correlationId, clientId, status, reason, ts, _l0, _d0)
+            return 33 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(ControlAck, _b, _o, (correlationId, clientId, status, reason, ts, text,))
@@ -4038,25 +4518,44 @@ def _mk_ControlAck(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_ControlAck, _k, '<HHHHQIBHq' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_ControlAck, _k, _Struct('<QQIBHq' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_ControlAck = _Struct('<QQIBHq2x').pack_into  # empty data: a zero length
 
 
 _LEN_ControlAck_0 = _Struct('<H').unpack_from
 _SCD_ControlAck: dict = {}
+_RUN_ControlAck: list = [None, 0]  # the spec of the shape _decode_ControlAck read last, repeats
 
 
 def _mkd_ControlAck(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_ControlAck, _k, '<QIBHq' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 6  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(ControlAck, 311544047009815, '<0s8xQIBHq' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_ControlAck, _k, _e, True)
 
 
 def _decode_ControlAck(_b, _o):
     _p = _o + 31
     _l0 = _LEN_ControlAck_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = ControlAck()
-    _x._v = (_SCD_ControlAck.get(_k) or _mkd_ControlAck(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_ControlAck[_l0]
+    except KeyError:
+        _e = _mkd_ControlAck(_l0)
+    _r = _RUN_ControlAck
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544047009815] = _e
+    else:
+        _r[0] = _e
+    _x = ControlAck()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -4102,47 +4601,47 @@ class Heartbeat(MessageView):
     _PARAMS = ('ts', 'role', 'pid', 'state', 'seq', 'startedTs', 'strategyId', 'counters', 'instance')
     @property
     def ts(self):
-        return self._v[0]
+        return self._v[1]
     @property
     def role(self):
-        v = self._v[1]
+        v = self._v[2]
         if v is None:
             return None
         s = v.rstrip(b"\0").decode('ascii', "surrogateescape")
         return s
     @property
     def pid(self):
-        return self._v[2]
+        return self._v[3]
     @property
     def state(self):
-        v = self._v[3]
+        v = self._v[4]
         m = _get_DaemonState(v)
         return m if m is not None else _enum_of(DaemonState, v)
     @property
     def seq(self):
-        return self._v[4]
+        return self._v[5]
     @property
     def startedTs(self):
-        return self._v[5]
+        return self._v[6]
     @property
     def strategyId(self):
         """set by strategy hosts, one heartbeat per strategy"""
-        return self._v[6]
+        return self._v[7]
     @property
     def counters(self):
         v = self._v
-        i = 7
+        i = 8
         return _group_view(Heartbeat_counters, v, i + 2, v[i + 1])
     @property
     def instance(self):
         v = self._v
-        i = 7
+        i = 8
         i += 2 + 2 * v[i + 1]
         v = v[i + 1]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 7
+        i = 8
         n = 73
         c = v[i + 1]
         n += 4 + 40 * c
@@ -4163,20 +4662,26 @@ class Heartbeat(MessageView):
             if _o < 0:
                 raise _Fallback
             if role.__class__ is str:
-                role = role.encode('ascii', "surrogateescape")
+                role = role.encode('ascii')
             if len(role) > 32:
                 raise _Fallback
             _n0 = len(counters)
-            _d0 = instance if instance.__class__ is bytes else instance.encode('utf-8', "surrogateescape")
+            if instance.__class__ is str:
+                _d0 = instance.encode() if instance else b""
+            else:
+                _d0 = instance
             _l0 = len(_d0)
             _k = (_n0, _l0)
-            _S = _SC_Heartbeat.get(_k) or _mk_Heartbeat(_k)
-            _a = [_b, _o, 65, 80, 7001, 1, ts, role, pid, state, seq, startedTs, strategyId]
+            try:
+                _S = _SC_Heartbeat[_k]
+            except KeyError:
+                _S = _mk_Heartbeat(_k)
+            _a = [_b, _o, 311544047992897, ts, role, pid, state, seq, startedTs, strategyId]
             _a += (40, _n0,)
             for _e in counters:
                 _u0, _u1, = _e
                 if _u0.__class__ is str:
-                    _u0 = _u0.encode('ascii', "surrogateescape")
+                    _u0 = _u0.encode('ascii')
                 if len(_u0) > 32:
                     raise _Fallback
                 _a += (_u0, _u1,)
@@ -4213,33 +4718,51 @@ def _mk_Heartbeat(_k):
     _n0, _l0 = _k
     if _n0 > 65534 or _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_Heartbeat, _k, '<HHHHq32sIBQqI' + 'HH' + '32sq' * _n0 + 'H' + str(_l0) + 's', _n0 <= 256)
+    return _remember(_SC_Heartbeat, _k, _Struct('<Qq32sIBQqI' + 'HH' + '32sq' * _n0 + 'H' + str(_l0) + 's'), _n0 <= 256)
 
 
 _DIM_Heartbeat_0 = _Struct('<HH').unpack_from
 _LEN_Heartbeat_0 = _Struct('<H').unpack_from
 _SCD_Heartbeat: dict = {}
+_RUN_Heartbeat: list = [None, 0]  # the spec of the shape _decode_Heartbeat read last, repeats
 
 
 def _mkd_Heartbeat(_k):
     _n0, _l0 = _k
-    return _shape_struct(_SCD_Heartbeat, _k, '<q32sIBQqI' + 'HH' + '32sq' * _n0 + 'H' + str(_l0) + 's', _n0 <= 256)
+    _i = 8  # index in the view of the first group or data value
+    _c: list = []
+    _c += [(_i + 0, 40), (_i + 1, _n0)]
+    _i += 2 + 2 * _n0
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(Heartbeat, 311544047992897, '<0s8xq32sIBQqI' + 'HH' + '32sq' * _n0 + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_Heartbeat, _k, _e, _n0 <= 256)
 
 
 def _decode_Heartbeat(_b, _o):
     _p = _o + 73
     _d = _DIM_Heartbeat_0(_b, _p)
     _n0 = _d[1]
-    if _d[0] != 40 or _n0 > 65534:
+    if _d[0] != 40:
         return None
-    _p += 4 + 40 * _n0
+    if _n0 > 256 and (_n0 > 65534 or _p + 4 + 40 * _n0 > len(_b)):
+        return None
+    _p = _p + 4 + 40 * _n0
     _l0 = _LEN_Heartbeat_0(_b, _p)[0]
-    _p += 2 + _l0
-    if not (_n0 <= 256) and _p > len(_b):
-        return None
-    _k = (_n0, _l0)
-    _x = Heartbeat()
-    _x._v = (_SCD_Heartbeat.get(_k) or _mkd_Heartbeat(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_Heartbeat[(_n0, _l0)]
+    except KeyError:
+        _e = _mkd_Heartbeat((_n0, _l0))
+    _r = _RUN_Heartbeat
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544047992897] = _e
+    else:
+        _r[0] = _e
+    _x = Heartbeat()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
@@ -4260,25 +4783,25 @@ class LatencySample(MessageView):
     _PARAMS = ('ts', 'strategyId', 'clOrdId', 'mdPublishTs', 'strategySendTs', 'omsAcceptTs', 'venueAckTs')
     @property
     def ts(self):
-        return self._v[0]
-    @property
-    def strategyId(self):
         return self._v[1]
     @property
-    def clOrdId(self):
+    def strategyId(self):
         return self._v[2]
     @property
-    def mdPublishTs(self):
+    def clOrdId(self):
         return self._v[3]
     @property
-    def strategySendTs(self):
+    def mdPublishTs(self):
         return self._v[4]
     @property
-    def omsAcceptTs(self):
+    def strategySendTs(self):
         return self._v[5]
     @property
-    def venueAckTs(self):
+    def omsAcceptTs(self):
         return self._v[6]
+    @property
+    def venueAckTs(self):
+        return self._v[7]
 
     @staticmethod
     def encode(_b, _o, /, ts=MISSING, strategyId=MISSING, clOrdId=MISSING, mdPublishTs=MISSING, strategySendTs=MISSING, omsAcceptTs=MISSING, venueAckTs=MISSING) -> int:
@@ -4291,7 +4814,7 @@ class LatencySample(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _P_LatencySample(_b, _o, 52, 81, 7001, 1, ts, strategyId, clOrdId, mdPublishTs, strategySendTs, omsAcceptTs, venueAckTs)
+            _P_LatencySample_0(_b, _o, 311544048058420, ts, strategyId, clOrdId, mdPublishTs, strategySendTs, omsAcceptTs, venueAckTs)
             return 60
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -4316,8 +4839,10 @@ class LatencySample(MessageView):
 
 LatencySample._META = _Block('LatencySample', [_F('ts', 'ts', INT, 0, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 0, 8, 'int64'), _F('strategyId', 'strategyId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('clOrdId', 'clOrdId', INT, 2, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 12, 20, 'uint64'), _F('mdPublishTs', 'mdPublishTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 20, 28, 'int64'), _F('strategySendTs', 'strategySendTs', INT, 4, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 28, 36, 'int64'), _F('omsAcceptTs', 'omsAcceptTs', INT, 5, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 36, 44, 'int64'), _F('venueAckTs', 'venueAckTs', INT, 6, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 44, 52, 'int64')], [], [], 52, _Struct('<qIQqqqq'))
 LatencySample._HEADER = _header_of(52, 81)
-_S_LatencySample = _Struct('<HHHHqIQqqqq')
-_P_LatencySample = _S_LatencySample.pack_into
+_P_LatencySample_0 = _Struct('<QqIQqqqq').pack_into
+
+
+_SPEC_LatencySample = _decode_spec(LatencySample, 311544048058420, '<0s8xqIQqqqq', [])
 
 
 class ReplayControl(MessageView):
@@ -4336,25 +4861,25 @@ class ReplayControl(MessageView):
     _PARAMS = ('correlationId', 'clientId', 'action', 'seekTs', 'speed', 'operator')
     @property
     def correlationId(self):
-        return self._v[0]
-    @property
-    def clientId(self):
         return self._v[1]
     @property
+    def clientId(self):
+        return self._v[2]
+    @property
     def action(self):
-        v = self._v[2]
+        v = self._v[3]
         m = _get_ReplayAction(v)
         return m if m is not None else _enum_of(ReplayAction, v)
     @property
     def seekTs(self):
-        return self._v[3]
+        return self._v[4]
     @property
     def speed(self):
-        v = self._v[4:6]
+        v = self._v[5:7]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def operator(self):
-        v = self._v[6]
+        v = self._v[7]
         return None if v is None else OperatorIdentity._from_wire(v)
 
     @staticmethod
@@ -4368,8 +4893,12 @@ class ReplayControl(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _speed_0, _speed_1, = speed
-            _P_ReplayControl(_b, _o, 98, 100, 7001, 1, correlationId, clientId, action, seekTs, _speed_0, _speed_1, operator._w)
+            if speed.__class__ is Decimal64:
+                _speed_0 = speed[0]
+                _speed_1 = speed[1]
+            else:
+                _speed_0, _speed_1, = speed
+            _P_ReplayControl_0(_b, _o, 311544049303650, correlationId, clientId, action, seekTs, _speed_0, _speed_1, operator._w)
             return 106
         except Exception:  # not the common case: the generic path converts or explains
             pass
@@ -4394,8 +4923,10 @@ class ReplayControl(MessageView):
 
 ReplayControl._META = _Block('ReplayControl', [_F('correlationId', 'correlationId', INT, 0, 1, 0, False, 18446744073709551615, None, 1, None, None, 0, 18446744073709551615, 0, 8, 'uint64'), _F('clientId', 'clientId', INT, 1, 1, 0, False, 4294967295, None, 1, None, None, 0, 4294967295, 8, 12, 'uint32'), _F('action', 'action', ENUM, 2, 1, 0, False, 255, ReplayAction, 1, None, None, 0, 255, 12, 13, 'uint8'), _F('seekTs', 'seekTs', INT, 3, 1, 0, False, -9223372036854775808, None, 1, None, None, -9223372036854775808, 9223372036854775807, 13, 21, 'int64'), _F('speed', 'speed', FLAT, 4, 2, 0, False, None, Decimal64, 1, None, None, None, None, 21, 30, 'Decimal64'), _F('operator', 'operator', OPAQUE, 6, 1, 0, False, None, OperatorIdentity, 68, None, None, None, None, 30, 98, 'OperatorIdentity')], [], [], 98, _Struct('<QIBqqb68s'))
 ReplayControl._HEADER = _header_of(98, 100)
-_S_ReplayControl = _Struct('<HHHHQIBqqb68s')
-_P_ReplayControl = _S_ReplayControl.pack_into
+_P_ReplayControl_0 = _Struct('<QQIBqqb68s').pack_into
+
+
+_SPEC_ReplayControl = _decode_spec(ReplayControl, 311544049303650, '<0s8xQIBqqb68s', [])
 
 
 class ReplayStatus(MessageView):
@@ -4414,29 +4945,29 @@ class ReplayStatus(MessageView):
     _PARAMS = ('ts', 'recordedTs', 'paused', 'speed', 'messages', 'journal')
     @property
     def ts(self):
-        return self._v[0]
-    @property
-    def recordedTs(self):
         return self._v[1]
     @property
+    def recordedTs(self):
+        return self._v[2]
+    @property
     def paused(self):
-        v = self._v[2]
+        v = self._v[3]
         m = _get_BoolFlag(v)
         return m if m is not None else _enum_of(BoolFlag, v)
     @property
     def speed(self):
-        v = self._v[3:5]
+        v = self._v[4:6]
         return None if v[0] is None else _tnew(Decimal64, v)
     @property
     def messages(self):
-        return self._v[5]
+        return self._v[6]
     @property
     def journal(self):
-        v = self._v[7]
+        v = self._v[8]
         return None if v is None else v.decode('utf-8', 'surrogateescape')
     def _layout(self):
         v = self._v
-        i = 6
+        i = 7
         n = 42
         n += v[i] + 2
         i += 2
@@ -4453,12 +4984,26 @@ class ReplayStatus(MessageView):
         try:
             if _o < 0:
                 raise _Fallback
-            _speed_0, _speed_1, = speed
-            _d0 = journal if journal.__class__ is bytes else journal.encode('utf-8', "surrogateescape")
-            _l0 = len(_d0)
-            _S = _SC_ReplayStatus.get(_l0) or _mk_ReplayStatus(_l0)
-            _S.pack_into(_b, _o, 34, 101, 7001, 1, ts, recordedTs, paused, _speed_0, _speed_1, messages, _l0, _d0)
-            return _S.size
+            if speed.__class__ is Decimal64:
+                _speed_0 = speed[0]
+                _speed_1 = speed[1]
+            else:
+                _speed_0, _speed_1, = speed
+            if journal.__class__ is str and not journal:
+                _E_ReplayStatus(_b, _o, 311544049369122, ts, recordedTs, paused, _speed_0, _speed_1, messages)
+                _l0 = 0
+            else:
+                if journal.__class__ is str:
+                    _d0 = journal.encode() if journal else b""
+                else:
+                    _d0 = journal
+                _l0 = len(_d0)
+                try:
+                    _S = _SC_ReplayStatus[_l0]
+                except KeyError:
+                    _S = _mk_ReplayStatus(_l0)
+                _S(_b, _o, 311544049369122, ts, recordedTs, paused, _speed_0, _speed_1, messages, _l0, _d0)
+            return 44 + _l0
         except Exception:  # not the common case: the generic path converts or explains
             pass
         return _encode_generic(ReplayStatus, _b, _o, (ts, recordedTs, paused, speed, messages, journal,))
@@ -4489,57 +5034,95 @@ def _mk_ReplayStatus(_k):
     _l0 = _k
     if _l0 > 4096:
         raise _Fallback
-    return _shape_struct(_SC_ReplayStatus, _k, '<HHHHqqBqbQ' + 'H' + str(_l0) + 's', True)
+    return _remember(_SC_ReplayStatus, _k, _Struct('<QqqBqbQ' + 'H' + str(_l0) + 's').pack_into)
+
+
+_E_ReplayStatus = _Struct('<QqqBqbQ2x').pack_into  # empty data: a zero length
 
 
 _LEN_ReplayStatus_0 = _Struct('<H').unpack_from
 _SCD_ReplayStatus: dict = {}
+_RUN_ReplayStatus: list = [None, 0]  # the spec of the shape _decode_ReplayStatus read last, repeats
 
 
 def _mkd_ReplayStatus(_k):
-    _l0, = (_k,)
-    return _shape_struct(_SCD_ReplayStatus, _k, '<qqBqbQ' + 'H' + str(_l0) + 's', True)
+    _l0 = _k
+    _i = 7  # index in the view of the first group or data value
+    _c: list = []
+    _c.append((_i, _l0))
+    _i += 2
+    _e = _decode_spec(ReplayStatus, 311544049369122, '<0s8xqqBqbQ' + 'H' + str(_l0) + 's', _c)
+    return _remember(_SCD_ReplayStatus, _k, _e, True)
 
 
 def _decode_ReplayStatus(_b, _o):
     _p = _o + 42
     _l0 = _LEN_ReplayStatus_0(_b, _p)[0]
-    _p += 2 + _l0
-    _k = _l0
-    _x = ReplayStatus()
-    _x._v = (_SCD_ReplayStatus.get(_k) or _mkd_ReplayStatus(_k)).unpack_from(_b, _o + 8)
+    try:
+        _e = _SCD_ReplayStatus[_l0]
+    except KeyError:
+        _e = _mkd_ReplayStatus(_l0)
+    _r = _RUN_ReplayStatus
+    if _e is _r[0]:  # the same shape as this message's last one
+        _r[1] += 1
+        if _r[1] == 8:  # decode() reads this shape directly from now on
+            _r[1] = 0
+            _FAST_DECODE[311544049369122] = _e
+    else:
+        _r[0] = _e
+    _x = ReplayStatus()  # views have no __init__: the cheapest way to make one
+    _x._v = _e[0](_b, _o)
     return _x
 
 
 MESSAGES = {BookSnapshot.TEMPLATE_ID: BookSnapshot, BookDelta.TEMPLATE_ID: BookDelta, Trade.TEMPLATE_ID: Trade, FeedState.TEMPLATE_ID: FeedState, NewOrder.TEMPLATE_ID: NewOrder, CancelOrder.TEMPLATE_ID: CancelOrder, ReplaceOrder.TEMPLATE_ID: ReplaceOrder, ExecutionReport.TEMPLATE_ID: ExecutionReport, PositionUpdate.TEMPLATE_ID: PositionUpdate, AccountState.TEMPLATE_ID: AccountState, RiskEvent.TEMPLATE_ID: RiskEvent, KillSwitchState.TEMPLATE_ID: KillSwitchState, OrdersSnapshot.TEMPLATE_ID: OrdersSnapshot, PositionsSnapshot.TEMPLATE_ID: PositionsSnapshot, RiskSnapshot.TEMPLATE_ID: RiskSnapshot, KillSwitch.TEMPLATE_ID: KillSwitch, Flatten.TEMPLATE_ID: Flatten, CancelAll.TEMPLATE_ID: CancelAll, SetLimit.TEMPLATE_ID: SetLimit, Query.TEMPLATE_ID: Query, ControlAck.TEMPLATE_ID: ControlAck, Heartbeat.TEMPLATE_ID: Heartbeat, LatencySample.TEMPLATE_ID: LatencySample, ReplayControl.TEMPLATE_ID: ReplayControl, ReplayStatus.TEMPLATE_ID: ReplayStatus}
 MESSAGES_BY_NAME = {cls.NAME: cls for cls in MESSAGES.values()}
 _SCHEMA.messages = MESSAGES
-_FAST_DECODE: dict = {}
-_FAST_DECODE[_header_key(44, BookSnapshot.TEMPLATE_ID)] = _decode_BookSnapshot
-_FAST_DECODE[_header_key(44, BookDelta.TEMPLATE_ID)] = _decode_BookDelta
-_FAST_DECODE[_header_key(61, Trade.TEMPLATE_ID)] = (Trade._META.struct.unpack_from, Trade)
-_FAST_DECODE[_header_key(37, FeedState.TEMPLATE_ID)] = _decode_FeedState
-_FAST_DECODE[_header_key(142, NewOrder.TEMPLATE_ID)] = (NewOrder._META.struct.unpack_from, NewOrder)
-_FAST_DECODE[_header_key(122, CancelOrder.TEMPLATE_ID)] = (CancelOrder._META.struct.unpack_from, CancelOrder)
-_FAST_DECODE[_header_key(138, ReplaceOrder.TEMPLATE_ID)] = (ReplaceOrder._META.struct.unpack_from, ReplaceOrder)
-_FAST_DECODE[_header_key(176, ExecutionReport.TEMPLATE_ID)] = _decode_ExecutionReport
-_FAST_DECODE[_header_key(80, PositionUpdate.TEMPLATE_ID)] = (PositionUpdate._META.struct.unpack_from, PositionUpdate)
-_FAST_DECODE[_header_key(70, AccountState.TEMPLATE_ID)] = (AccountState._META.struct.unpack_from, AccountState)
-_FAST_DECODE[_header_key(129, RiskEvent.TEMPLATE_ID)] = _decode_RiskEvent
-_FAST_DECODE[_header_key(89, KillSwitchState.TEMPLATE_ID)] = _decode_KillSwitchState
-_FAST_DECODE[_header_key(20, OrdersSnapshot.TEMPLATE_ID)] = _decode_OrdersSnapshot
-_FAST_DECODE[_header_key(20, PositionsSnapshot.TEMPLATE_ID)] = _decode_PositionsSnapshot
-_FAST_DECODE[_header_key(30, RiskSnapshot.TEMPLATE_ID)] = _decode_RiskSnapshot
-_FAST_DECODE[_header_key(89, KillSwitch.TEMPLATE_ID)] = _decode_KillSwitch
-_FAST_DECODE[_header_key(96, Flatten.TEMPLATE_ID)] = _decode_Flatten
-_FAST_DECODE[_header_key(96, CancelAll.TEMPLATE_ID)] = _decode_CancelAll
-_FAST_DECODE[_header_key(137, SetLimit.TEMPLATE_ID)] = _decode_SetLimit
-_FAST_DECODE[_header_key(89, Query.TEMPLATE_ID)] = (Query._META.struct.unpack_from, Query)
-_FAST_DECODE[_header_key(23, ControlAck.TEMPLATE_ID)] = _decode_ControlAck
-_FAST_DECODE[_header_key(65, Heartbeat.TEMPLATE_ID)] = _decode_Heartbeat
-_FAST_DECODE[_header_key(52, LatencySample.TEMPLATE_ID)] = (LatencySample._META.struct.unpack_from, LatencySample)
-_FAST_DECODE[_header_key(98, ReplayControl.TEMPLATE_ID)] = (ReplayControl._META.struct.unpack_from, ReplayControl)
-_FAST_DECODE[_header_key(34, ReplayStatus.TEMPLATE_ID)] = _decode_ReplayStatus
+_FAST_DECODE: dict = {  # the raw header of each message -> its spec or decode function
+    311544042815532: _decode_BookSnapshot,
+    311544042881068: _decode_BookDelta,
+    311544042946621: _SPEC_Trade,
+    311544043012133: _decode_FeedState,
+    311544044060814: _SPEC_NewOrder,
+    311544044126330: _SPEC_CancelOrder,
+    311544044191882: _SPEC_ReplaceOrder,
+    311544044257456: _decode_ExecutionReport,
+    311544045371472: _SPEC_PositionUpdate,
+    311544045436998: _SPEC_AccountState,
+    311544045502593: _decode_RiskEvent,
+    311544045568089: _decode_KillSwitchState,
+    311544045633556: _decode_OrdersSnapshot,
+    311544045699092: _decode_PositionsSnapshot,
+    311544045764638: _decode_RiskSnapshot,
+    311544046682201: _decode_KillSwitch,
+    311544046747744: _decode_Flatten,
+    311544046813280: _decode_CancelAll,
+    311544046878857: _decode_SetLimit,
+    311544046944345: _SPEC_Query,
+    311544047009815: _decode_ControlAck,
+    311544047992897: _decode_Heartbeat,
+    311544048058420: _SPEC_LatencySample,
+    311544049303650: _SPEC_ReplayControl,
+    311544049369122: _decode_ReplayStatus,
+}
+_DECODERS: dict = {  # message with groups or var data -> decode function
+    311544042815532: _decode_BookSnapshot,
+    311544042881068: _decode_BookDelta,
+    311544043012133: _decode_FeedState,
+    311544044257456: _decode_ExecutionReport,
+    311544045502593: _decode_RiskEvent,
+    311544045568089: _decode_KillSwitchState,
+    311544045633556: _decode_OrdersSnapshot,
+    311544045699092: _decode_PositionsSnapshot,
+    311544045764638: _decode_RiskSnapshot,
+    311544046682201: _decode_KillSwitch,
+    311544046747744: _decode_Flatten,
+    311544046813280: _decode_CancelAll,
+    311544046878857: _decode_SetLimit,
+    311544047009815: _decode_ControlAck,
+    311544047992897: _decode_Heartbeat,
+    311544049369122: _decode_ReplayStatus,
+}
 
 
 def decode(buffer: object, offset: int = 0) -> MessageView:
@@ -4550,16 +5133,28 @@ def decode(buffer: object, offset: int = 0) -> MessageView:
     """
     if offset >= 0:
         try:
-            f = _FAST_DECODE.get(_hkey(buffer, offset)[0])
-            if f is not None:
-                if f.__class__ is tuple:
-                    v = f[1]()  # views have no __init__: the cheapest way to make one
-                    v._v = f[0](buffer, offset + 8)
+            # the header, read as one value (a subscript is cheaper than .get(); the KeyError of an
+            # unknown template or another version or block length goes to the generic path)
+            e = _FAST_DECODE[_hkey(buffer, offset)[0]]
+            if e.__class__ is tuple:  # a fixed-size message, or the shape its message had last
+                x = e[3]
+                if x is None:  # fixed size: one unpack
+                    v = e[5]()  # views have no __init__: the cheapest way to make one
+                    v._v = e[0](buffer, offset)
                     return v
-                v = f(buffer, offset)
-                if v is not None:
-                    return v
-        except _struct_error:  # truncated: the generic path reports where
+                if offset + e[6] <= len(buffer):  # (a short buffer would cost an exception)
+                    t = e[0](buffer, offset)  # the whole message, one unpack
+                    # the group counts and data lengths read are the ones that struct assumed
+                    if t[e[2]] == x and (e[4] is None or e[4][0](t) == e[4][1]):
+                        v = e[5]()
+                        v._v = t
+                        return v
+                x = e[1]
+                e = _FAST_DECODE[x] = _DECODERS[x]  # another shape: read the shape first again
+            v = e(buffer, offset)  # the message's decoder
+            if v is not None:
+                return v
+        except (_struct_error, KeyError, TypeError):  # the generic path explains
             pass
     return _decode_generic(buffer, offset)
 

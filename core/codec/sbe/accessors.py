@@ -28,9 +28,10 @@ def _getter(name: str, index: int, doc: str | None) -> list[str]:
     return [f"{name} = property(_ig({index}))"]
 
 
-def accessor(f: FieldPlan, src: str) -> list[str]:
-    """Lines of the class-body definition of field `f`, reading from `src` ('self' or 'self._v')."""
-    name, i, doc = f.name, f.index, f.description
+def accessor(f: FieldPlan, src: str, base: int = 0) -> list[str]:
+    """Lines of the class-body definition of field `f`, reading from `src` ('self' or 'self._v') whose
+    block starts at index `base` (1 in message views: _v[0] is the header slot)."""
+    name, i, doc = f.name, f.index + base, f.description
     kind = f.kind
     if kind == "const":
         return _prop(name, [f"return {f.const_expr}"], doc or "constant: not on the wire")
@@ -78,31 +79,31 @@ def accessor(f: FieldPlan, src: str) -> list[str]:
     raise AssertionError(kind)
 
 
-def _skip_groups(b: BlockPlan, upto: int) -> list[str]:
+def _skip_groups(b: BlockPlan, upto: int, base: int) -> list[str]:
     """Lines leaving in `i` the index in `v` (the view's values) of group `upto` of a flat block."""
-    lines = ["v = self._v", f"i = {b.nvals}"]
+    lines = ["v = self._v", f"i = {base + b.nvals}"]
     for g in b.groups[:upto]:
         lines.append(f"i += {g.dim.nvals} + {g.block.nvals} * v[i + {g.dim.n_index}]")
     return lines
 
 
-def group_accessor(b: BlockPlan, k: int) -> list[str]:
+def group_accessor(b: BlockPlan, k: int, base: int = 0) -> list[str]:
     g = b.groups[k]
     if b.simple_entries:
         body = [
-            *_skip_groups(b, k),
+            *_skip_groups(b, k, base),
             f"return _group_view({g.block.cls}, v, i + {g.dim.nvals}, v[i + {g.dim.n_index}])",
         ]
         return _prop(g.name, body, g.description)
-    return _prop(g.name, [f"return self._v[{b.nvals + k}]"], g.description)
+    return _prop(g.name, [f"return self._v[{base + b.nvals + k}]"], g.description)
 
 
-def data_accessor(b: BlockPlan, j: int) -> list[str]:
+def data_accessor(b: BlockPlan, j: int, base: int = 0) -> list[str]:
     d = b.data[j]
     if b.simple_entries and b.groups:
-        body = [*_skip_groups(b, len(b.groups)), f"v = v[i + {2 * j + 1}]"]
+        body = [*_skip_groups(b, len(b.groups), base), f"v = v[i + {2 * j + 1}]"]
     else:
-        body = [f"v = self._v[{b.nvals + len(b.groups) + 2 * j + 1}]"]
+        body = [f"v = self._v[{base + b.nvals + len(b.groups) + 2 * j + 1}]"]
     if d.codec:
         body.append(f"return None if v is None else v.decode({d.codec!r}, 'surrogateescape')")
     else:
@@ -110,13 +111,18 @@ def data_accessor(b: BlockPlan, j: int) -> list[str]:
     return _prop(d.name, body, d.description)
 
 
-def layout_method(b: BlockPlan, header_size: int) -> list[str]:
+def layout_method(b: BlockPlan, header_size: int, base: int = 0) -> list[str]:
     """`_layout(self)` of a block with groups or data: (index after the wire values, encoded length)."""
     if b.fixed_only:
         return []
     if not b.simple_entries:
-        return ["def _layout(self):", f"    return {b.nvals + len(b.groups) + 2 * len(b.data)}, None"]
-    lines = ["def _layout(self):", "    v = self._v", f"    i = {b.nvals}", f"    n = {header_size + b.size}"]
+        return ["def _layout(self):", f"    return {base + b.nvals + len(b.groups) + 2 * len(b.data)}, None"]
+    lines = [
+        "def _layout(self):",
+        "    v = self._v",
+        f"    i = {base + b.nvals}",
+        f"    n = {header_size + b.size}",
+    ]
     for g in b.groups:
         lines += [
             f"    c = v[i + {g.dim.n_index}]",

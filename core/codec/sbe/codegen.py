@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 
 from core.codec.sbe.accessors import accessor, data_accessor, group_accessor, layout_method
-from core.codec.sbe.fastpaths import fast_decode_function, fast_encode_method
+from core.codec.sbe.decodepaths import decode_source, fast_decode_function
+from core.codec.sbe.encodepaths import fast_encode_method
+from core.codec.sbe.fastpaths import MESSAGE_VIEW_BASE, header_key_code
 from core.codec.sbe.ir import EnumType, Schema, SetType
 from core.codec.sbe.plan import (
     RUNTIME_PATH,
@@ -236,30 +238,31 @@ class ModuleWriter:
             f"{literal(f.lo)}, {literal(f.hi)}, {f.offset}, {f.end}, {f.prim!r})"
         )
 
-    def accessors(self, b: BlockPlan, src: str, view: bool = False) -> list[tuple[str, str]]:
-        """Emits the properties of a class body; returns those whose names need setattr (keywords)."""
+    def accessors(self, b: BlockPlan, src: str, view: bool = False, base: int = 0) -> list[tuple[str, str]]:
+        """Emits the properties of a class body; returns those whose names need setattr (keywords).
+        `base`: index of the block's first value in `src` (1 in message views, after the header slot)."""
         late: list[tuple[str, str]] = []
         for f in b.fields:
-            lines = accessor(f, src)
+            lines = accessor(f, src, base)
             if is_plain_identifier(f.name):
                 self.emit(*("    " + ln for ln in lines))
             else:
                 late.append((f.name, "\n".join(lines)))
         for k, g in enumerate(b.groups):
-            lines = group_accessor(b, k)
+            lines = group_accessor(b, k, base)
             if is_plain_identifier(g.name):
                 self.emit(*("    " + ln for ln in lines))
             else:
                 late.append((g.name, "\n".join(lines)))
         for j, d in enumerate(b.data):
-            lines = data_accessor(b, j)
+            lines = data_accessor(b, j, base)
             if is_plain_identifier(d.name):
                 self.emit(*("    " + ln for ln in lines))
             else:
                 late.append((d.name, "\n".join(lines)))
         if view:
             assert self.plan.header is not None
-            self.emit(*("    " + ln for ln in layout_method(b, self.plan.header.block.size)))
+            self.emit(*("    " + ln for ln in layout_method(b, self.plan.header.block.size, base)))
         return late
 
     def late_properties(self, cls: str, late: list[tuple[str, str]]) -> None:
@@ -296,13 +299,12 @@ class ModuleWriter:
         idx = tuple(
             b.fields[names.index(n)].index for n in ("blockLength", "templateId", "schemaId", "version")
         )
-        key_code = {1: "B", 2: "H", 4: "I", 8: "Q"}.get(b.size, f"{b.size}s")
         self.emit(
             f"MessageHeader._META = {self.block_meta(b)}",
             f"HEADER_SIZE = {b.size}",
             f"HEADER_DTYPE = {block_dtype(b, self.order, self.plan)}",
             f"_HDR_S = _Struct({(self.order + b.fmt)!r})",
-            f"_HKEY = _Struct({(self.order + key_code)!r})",
+            f"_HKEY = _Struct({(self.order + header_key_code(self.plan))!r})  # the header as one value",
             "_hkey = _HKEY.unpack_from",
             "_SCHEMA.id = SCHEMA_ID",
             "_SCHEMA.version = SCHEMA_VERSION",
@@ -310,14 +312,6 @@ class ModuleWriter:
             "_SCHEMA.header_cls = MessageHeader",
             f"_SCHEMA.header_fields = {idx!r}",
             f"_SCHEMA.header_nvals = {b.nvals}",
-            "",
-            "",
-            "def _header_key(block_length: int, template_id: int) -> object:",
-            f"    h = [0] * {b.nvals}",
-            f"    h[{idx[0]}], h[{idx[1]}], h[{idx[2]}], h[{idx[3]}] = (",
-            "        block_length, template_id, SCHEMA_ID, SCHEMA_VERSION",
-            "    )",
-            "    return _HKEY.unpack(_HDR_S.pack(*h))[0]",
             "",
             "",
             "def _header_of(block_length: int, template_id: int) -> MessageHeader:",
@@ -349,7 +343,7 @@ class ModuleWriter:
 
     # ---- messages ----------------------------------------------------------------------------------
 
-    def view_class(self, b: BlockPlan, base: str, extra: list[str]) -> list[tuple[str, str]]:
+    def view_class(self, b: BlockPlan, base: str, extra: list[str], first: int = 0) -> list[tuple[str, str]]:
         self.exports.append(b.cls)
         params = tuple([f.param for f in b.fields] + [g.param for g in b.groups] + [d.param for d in b.data])
         self.emit(f"class {b.cls}({base}):", *_doc(b.description, "    "))
@@ -366,7 +360,7 @@ class ModuleWriter:
             f"    _NV = {b.nvals}",
             f"    _PARAMS = {params!r}",
         )
-        return self.accessors(b, "self._v", view=True)
+        return self.accessors(b, "self._v", view=True, base=first)
 
     def message(self, mp: MessagePlan) -> None:
         for entry in mp.entry_blocks:
@@ -384,6 +378,7 @@ class ModuleWriter:
                 f"    SINCE_VERSION = {m.since_version}",
                 f"    DESCRIPTION = {m.description!r}",
             ],
+            first=MESSAGE_VIEW_BASE,
         )
         method, support = fast_encode_method(b, self.order, self.plan, m.id)
         self.emit(*method)
@@ -415,51 +410,14 @@ class ModuleWriter:
             "",
             "",
         )
-        self.emit(*fast_decode_function(b, self.order, self.plan))
+        self.emit(*fast_decode_function(b, self.order, self.plan, m.id))
 
     def dispatch(self) -> None:
         self.exports += ["MESSAGES", "MESSAGES_BY_NAME", "decode"]
-        assert self.plan.header is not None
-        header_size = self.plan.header.block.size
         names = [mp.block.cls for mp in self.plan.messages]
         self.emit(
             f"MESSAGES = {{{', '.join(f'{n}.TEMPLATE_ID: {n}' for n in names)}}}",
             "MESSAGES_BY_NAME = {cls.NAME: cls for cls in MESSAGES.values()}",
             "_SCHEMA.messages = MESSAGES",
-            "_FAST_DECODE: dict = {}",
         )
-        for mp in self.plan.messages:
-            b = mp.block
-            if b.fixed_only:
-                self.emit(
-                    f"_FAST_DECODE[_header_key({b.size}, {b.cls}.TEMPLATE_ID)] = "
-                    f"({b.cls}._META.struct.unpack_from, {b.cls})"
-                )
-            elif b.simple_entries:
-                self.emit(f"_FAST_DECODE[_header_key({b.size}, {b.cls}.TEMPLATE_ID)] = _decode_{b.cls}")
-        self.emit(
-            "",
-            "",
-            "def decode(buffer: object, offset: int = 0) -> MessageView:",
-            '    """Decodes the message at `offset` into a view of the class its header names.',
-            "",
-            "    Raises TruncatedMessageError, UnknownTemplateError or SchemaMismatchError (all SbeError,",
-            "    a ValueError); never returns a partly read message.",
-            '    """',
-            "    if offset >= 0:",
-            "        try:",
-            "            f = _FAST_DECODE.get(_hkey(buffer, offset)[0])",
-            "            if f is not None:",
-            "                if f.__class__ is tuple:",
-            "                    v = f[1]()  # views have no __init__: the cheapest way to make one",
-            f"                    v._v = f[0](buffer, offset + {header_size})",
-            "                    return v",
-            "                v = f(buffer, offset)",
-            "                if v is not None:",
-            "                    return v",
-            "        except _struct_error:  # truncated: the generic path reports where",
-            "            pass",
-            "    return _decode_generic(buffer, offset)",
-            "",
-            "",
-        )
+        self.emit(*decode_source(self.plan))

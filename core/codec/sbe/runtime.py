@@ -3,10 +3,11 @@
 
 The code generator copies this file verbatim into each generated module, so a generated module
 needs nothing but the standard library and numpy. Generated code adds, per schema, the fast paths
-(one precompiled struct per block, one pack_into per message where the shape allows) and the
-metadata (`_Block`, `_F`, `_G`, `_D`) that the generic paths below interpret. The generic paths
-handle everything the fast paths leave out: acting versions older or newer than the schema, input
-that needs converting (enum names, dicts, str), nested groups, and precise error reports.
+(precompiled structs of the header and whole message: direct pack_into calls to encode, one
+unpack_from to decode; helpers for message shapes below) and the metadata (`_Block`, `_F`, `_G`,
+`_D`) that the generic paths below interpret. The generic paths handle everything the fast paths
+leave out: acting versions older or newer than the schema, input that needs converting (enum names,
+dicts, str), nested groups, and precise error reports.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import enum
 import math
 import struct
 import threading
-from operator import itemgetter as _ig  # noqa: F401 (used by generated accessors)
+from operator import itemgetter as _ig  # also used by generated accessors
 
 import numpy as np
 
@@ -290,12 +291,12 @@ CODEC_STATS = {"encode_fallbacks": 0, "decode_fallbacks": 0}  # generic-path use
 # ---- decoded values ---------------------------------------------------------------------------------
 
 
-def _get(f: _F, t: tuple) -> object:
-    """The decoded value of field `f` from the value tuple `t` of a view."""
+def _get(f: _F, t: tuple, base: int = 0) -> object:
+    """The decoded value of field `f` from the value tuple `t` of a view whose block starts at `base`."""
     kind = f.kind
     if kind == CONST:
         return f.const
-    i = f.index
+    i = f.index + base
     v = t[i]
     if kind == INT:
         if v is None or (f.optional and v == f.null):
@@ -346,9 +347,9 @@ def _plain(value: object) -> object:
 
 def _view_to_dict(view: _View, meta: _Block) -> dict[str, object]:
     out: dict[str, object] = {}
-    values = view._v
+    values, base = view._v, view._B
     for f in meta.fields:
-        out[f.name] = _plain(_get(f, values))
+        out[f.name] = _plain(_get(f, values, base))
     for g in meta.groups:
         out[g.name] = getattr(view, g.name).to_list()
     for d in meta.data:
@@ -357,7 +358,7 @@ def _view_to_dict(view: _View, meta: _Block) -> dict[str, object]:
 
 
 def _view_repr(view: _View, name: str, meta: _Block) -> str:
-    parts = [f"{f.name}={_get(f, view._v)!r}" for f in meta.fields]
+    parts = [f"{f.name}={_get(f, view._v, view._B)!r}" for f in meta.fields]
     parts += [f"{g.name}=<{len(getattr(view, g.name))} entries>" for g in meta.groups]
     parts += [f"{d.name}={getattr(view, d.name)!r}" for d in meta.data]
     return f"{name}({', '.join(parts)})"
@@ -365,19 +366,23 @@ def _view_repr(view: _View, name: str, meta: _Block) -> str:
 
 class _View:
     """Base of decoded message and group-entry views. `_v` is the tuple of wire values read with one
-    unpack_from (kept as is: no copy); attributes convert on access. Layout of `_v`: the block's
-    values; then, when every group has fixed-size entries ("flat"), each group's dimension and entry
-    values and each var data's length and bytes, exactly as on the wire; otherwise one GroupView per
-    group, then (length, bytes) per var data. The generic path also sets `_m` = (header, length)."""
+    unpack_from (kept as is: no copy); attributes convert on access. Layout of `_v`: a message view
+    starts with one header slot (an empty placeholder on the fast path, the decoded header on the
+    generic path), so its block starts at index `_B` = 1; an entry's block starts at 0. Then the
+    block's values; then, when every group has fixed-size entries ("flat"), each group's dimension
+    and entry values and each var data's length and bytes, exactly as on the wire; otherwise one
+    GroupView per group, then (length, bytes) per var data. The generic path also sets `_m` =
+    (header, length)."""
 
     __slots__ = ("_m", "_v")
     _META: _Block
+    _B = 0  # index in `_v` of the block's first value
     _NV = 0  # number of wire values of the fixed block
     NAME = ""
 
     def _layout(self) -> tuple[int, int | None]:
         """(index in `_v` after the wire values, encoded length computed from them or None)."""
-        return self._NV, None
+        return self._B + self._NV, None
 
     def to_dict(self) -> dict[str, object]:
         """Fields by name in schema order: enums by name, sets as {choice: bool}, composites as dicts,
@@ -388,7 +393,7 @@ class _View:
         return _view_repr(self, self.NAME, self._META)
 
     def _key(self) -> tuple:
-        return self._v[: self._layout()[0]]
+        return self._v[self._B : self._layout()[0]]
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -412,6 +417,7 @@ class MessageView(_View):
     TEMPLATE_ID = 0
     BLOCK_LENGTH = 0
     SINCE_VERSION = 0
+    _B = 1  # _v[0] is the header slot
     _HEADER: tuple = ()
 
     @property
@@ -998,7 +1004,7 @@ def _decode_generic(buffer: object, offset: int = 0) -> MessageView:
         raise UnknownTemplateError(hdr, offset)
     pos = offset + info.header_struct.size
     vals, end = _decode_block(cls._META, mv, pos, hdr[bl_i], hdr[ver_i], cls.NAME)
-    view = _view_of(cls, vals)
+    view = _view_of(cls, (hdr, *vals))
     view._m = (hdr, end - offset)
     return view
 
@@ -1007,15 +1013,126 @@ class _Fallback(Exception):
     """Raised inside a fast path to hand the call over to the generic path."""
 
 
-def _shape_struct(cache: dict, key: object, fmt: str, cacheable: bool = True) -> struct.Struct:
-    """The struct of one message shape (group counts, var data lengths). The cache is bounded: shapes
-    vary with the data; very large groups get an uncached struct."""
-    s = _Struct(fmt)
+def _remember(cache: dict, key: object, value: object, cacheable: bool = True) -> object:
+    """Caches what was built for one message shape (group counts, var data lengths). The cache is
+    bounded: shapes vary with the data; very large groups are not cached at all."""
     if cacheable:
         if len(cache) >= 512:
             cache.clear()
-        cache[key] = s
-    return s
+        cache[key] = value
+    return value
+
+
+def _decode_spec(cls: type, key: object, fmt: str, checks: list) -> tuple:
+    """What the fast decode of one message shape needs: (unpack_from of the whole message from its
+    header on (the view's header slot, then block, groups and var data), raw header key, index and
+    expected value of the last check or None, (getter, expected values) of the other checks or None,
+    view class, bytes the shape occupies). `checks` lists (index in the unpacked tuple, expected
+    value) of every group blockLength and count and var data length: the shape's struct is right for
+    a buffer only when all of them read back as expected (a fixed-size message has none)."""
+    s = _Struct(fmt)
+    unpack, size = s.unpack_from, s.size
+    if not checks:
+        return (unpack, key, 0, None, None, cls, size)
+    *others, (index, value) = checks
+    if not others:
+        return (unpack, key, index, value, None, cls, size)
+    if len(others) == 1:
+        return (unpack, key, index, value, (_ig(others[0][0]), others[0][1]), cls, size)
+    more = (_ig(*[i for i, _ in others]), tuple([v for _, v in others]))
+    return (unpack, key, index, value, more, cls, size)
+
+
+CHUNK_VALUES = 28  # values per pack_into call: with buffer and offset, at most 30 arguments
+UNROLL_MAX_VALUES = 2048  # entry values of the largest shape given its own unrolled encoder
+
+
+def _shape_encoder(cache: dict, key: object, order: str, groups: list, data: list, cacheable: bool):
+    """The encoder of one message shape's groups and var data (see _unrolled_encoder), cached.
+    Shapes too large to unroll get a loop; shapes too large to cache are made for the call."""
+    if sum(width * count for _, _, _, width, count in groups) > UNROLL_MAX_VALUES:
+        encoder = _looped_encoder(order, groups, data)
+    else:
+        encoder = _unrolled_encoder(order, groups, data)
+    return _remember(cache, key, encoder, cacheable)
+
+
+def _chunked_calls(order: str, segments: list, env: dict, offset: str) -> tuple[list[str], int]:
+    """Source lines packing `segments` ((struct codes, [value expressions]) in wire order) from
+    `offset` with direct pack_into calls of at most CHUNK_VALUES values each, the last bytes first:
+    CPython passes up to 30 arguments directly but builds a list for more, one append per value,
+    which costs more than the extra calls. Writing the end first checks the room for everything
+    before a byte is written. Returns (lines, bytes packed); the structs go to `env`."""
+    chunks: list[list] = []
+    count = CHUNK_VALUES + 1
+    for fmt, vals in segments:
+        if count + len(vals) > CHUNK_VALUES:
+            chunks.append([])
+            count = 0
+        chunks[-1].append((fmt, vals))
+        count += len(vals)
+    calls = []
+    pos = 0
+    for i, chunk in enumerate(chunks):
+        s = _Struct(order + "".join(fmt for fmt, _ in chunk))
+        env[f"p{i}"] = s.pack_into
+        args = ["b", f"{offset} + {pos}", *[v for _, vals in chunk for v in vals]]
+        call = f"p{i}({', '.join(args)})" if len(args) <= 30 else f"p{i}(*[{', '.join(args)}])"
+        calls.append(f"    {call}\n")
+        pos += s.size
+    return calls[::-1], pos
+
+
+def _unrolled_encoder(order: str, groups: list, data: list):
+    """encode(buffer, offset, each group's entries..., each var data's bytes) -> bytes written: the
+    groups and var data of one message shape, packed from `offset` (the end of the block). `groups`
+    lists (dimension codes, dimension values, entry codes, values per entry, count), `data` (length
+    code, length). Unpacking each group into one name per value checks every entry's length exactly
+    and is much cheaper than a loop appending the entries one by one. The source holds generated
+    names, struct codes and integers only."""
+    params, body, segments = ["b", "o"], [], []
+    for j, (dim_fmt, dim, entry_fmt, width, count) in enumerate(groups):
+        rows = [[f"v{j}_{i}_{k}" for k in range(width)] for i in range(count)]
+        target = ", ".join(f"({', '.join(r)},)" for r in rows) + "," if rows else "[]"
+        params.append(f"g{j}")
+        body.append(f"    {target} = g{j}\n")
+        segments.append((dim_fmt, [str(v) for v in dim]))
+        segments += [(entry_fmt, r) for r in rows]
+    for j, (len_code, length) in enumerate(data):
+        params.append(f"d{j}")
+        segments.append((f"{len_code}{length}s", [str(length), f"d{j}"]))
+    env: dict = {}
+    calls, size = _chunked_calls(order, segments, env, "o")
+    src = f"def encode({', '.join(params)}):\n{''.join(body)}{''.join(calls)}    return {size}\n"
+    ns: dict = {}
+    exec(compile(src, "<sbe shape encoder>", "exec"), env, ns)
+    return ns["encode"]
+
+
+def _looped_encoder(order: str, groups: list, data: list):
+    """The same as _unrolled_encoder for shapes too large to unroll: a loop over the entries."""
+    fmt = order
+    for dim_fmt, _dim, entry_fmt, _width, count in groups:
+        fmt += dim_fmt + entry_fmt * count
+    for len_code, length in data:
+        fmt += f"{len_code}{length}s"
+    s = _Struct(fmt)
+    pack_into, size = s.pack_into, s.size
+
+    def encode(b, o, *args):
+        a = [b, o]
+        for (_, dim, _, width, _), entries in zip(groups, args, strict=False):
+            a += dim
+            for e in entries:
+                if len(e) != width:
+                    raise _Fallback
+                a += e
+        for (_, length), d in zip(data, args[len(groups) :], strict=True):
+            a += (length, d)
+        pack_into(*a)
+        return size
+
+    return encode
 
 
 def _call_values(cls: type, args: tuple, kwargs: dict) -> list:
