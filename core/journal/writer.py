@@ -606,7 +606,14 @@ class _GroupSyncer:
                     fdatasync(seg.fd)
                 except OSError as e:
                     writer.stats.fsync_errors += 1
-                    log.error("journal %s: group-commit fsync failed: %s (retrying)", writer.path, e)
+                    n = writer.stats.fsync_errors
+                    if n & (n - 1) == 0:  # the 1st, 2nd, 4th, 8th ... failure: a failing disk, not a flood
+                        log.error(
+                            "journal %s: group-commit fsync failed: %s (%d so far; retrying)",
+                            writer.path,
+                            e,
+                            n,
+                        )
                     continue
             writer.stats.fsyncs += 1
             self.synced = written

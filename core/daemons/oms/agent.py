@@ -222,6 +222,7 @@ class OmsAgent:
                 "wal.appends": w.appends,
                 "wal.fsyncs": w.fsyncs,
                 "wal.errors": w.write_errors,
+                "wal.fsync_errors": w.fsync_errors,
                 "working_orders": e.working_count,
                 "kill_engaged": int(e.kill.engaged),
                 "reconciles": self.reconciler.started,

@@ -134,3 +134,33 @@ def test_group_policy_text_round_trips(text, policy):
 def test_bad_group_policy_text_is_refused_clearly(text):
     with pytest.raises(ValueError, match="fsync policy"):
         FsyncPolicy.parse(text)
+
+
+def test_a_failed_background_fsync_is_counted_and_retried(tmp_path, monkeypatch):
+    import errno
+
+    import core.journal.writer as writer_module
+
+    real = writer_module.fdatasync
+    failing = [False]
+
+    def flaky(fd: int) -> None:
+        if failing[0]:
+            raise OSError(errno.EIO, "I/O error under test")
+        real(fd)
+
+    monkeypatch.setattr(writer_module, "fdatasync", flaky)
+    path = tmp_path / "wal"
+    writer = _writer(path, FsyncPolicy.group(interval_ms=1))
+    failing[0] = True  # the disk fails after the segment was created
+    _append(writer, 0)  # written to the OS all the same: append does not wait for the disk
+    deadline = time.monotonic() + HANG_GUARD_S
+    while writer.stats.fsync_errors == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert writer.stats.fsync_errors >= 1 and writer.stats.fsyncs == 0
+    failing[0] = False  # the disk recovers: the same records are synced on a later pass
+    while writer.stats.fsyncs == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert writer.stats.fsyncs >= 1
+    writer.close()
+    assert _visible(path) == 1
