@@ -268,7 +268,6 @@ class JournalWriter:
                 raise self._error(e, record_appended=False) from e
         elif mode is FsyncMode.GROUP and now >= self._retry_at_ns:
             self._flush_or_raise(record_appended=True, fsync=False, sequence=sequence)
-            self._syncer.written += 1  # type: ignore[union-attr]
         elif now >= self._retry_at_ns:
             if mode is FsyncMode.BATCH and self._batch_due(now):
                 self._flush_or_raise(record_appended=True, fsync=True, sequence=sequence)
@@ -292,8 +291,6 @@ class JournalWriter:
             self.policy.mode is FsyncMode.NEVER and now - self._oldest_pending_ns >= self.flush_interval_ns
         ) or self.policy.mode is FsyncMode.GROUP:  # group: records a failed write left behind
             self._flush_or_raise(record_appended=True, fsync=False)
-            if self._syncer is not None:
-                self._syncer.written += 1
             return 1
         return 0
 
@@ -573,19 +570,16 @@ class JournalWriter:
 
 
 class _GroupSyncer:
-    """The group-commit thread of a JournalWriter: every `interval_ns`, if anything was written since its
-    last pass, one fdatasync of the current segment makes all of it durable at once.
-
-    `written` is bumped by the writer's thread after each write; only this thread reads it (an int
-    under the GIL: a torn read is impossible, a stale one only defers a sync to the next pass). A roll
+    """The group-commit thread of a JournalWriter: every `interval_ns`, if the writer wrote anything since
+    its last pass (its `stats.writes`, an int read under the GIL: a stale read only defers a sync to
+    the next pass), one fdatasync of the current segment makes all of it durable at once. A roll
     fsyncs the old segment itself (policy.syncs) before closing it, under the same lock.
     """
 
     def __init__(self, writer: JournalWriter, interval_ns: int) -> None:
         self.writer = writer
         self.interval_s = interval_ns / 1e9
-        self.written = 0
-        self.synced = 0
+        self.synced = 0  # the writer's stats.writes at the last successful sync
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"journal-sync-{writer.path.name}", daemon=True
@@ -595,7 +589,7 @@ class _GroupSyncer:
     def _run(self) -> None:
         writer = self.writer
         while not self._stop.wait(self.interval_s):
-            written = self.written
+            written = writer.stats.writes
             if written == self.synced:
                 continue
             with writer._fd_lock:
