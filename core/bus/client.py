@@ -66,6 +66,9 @@ class BusClient:
         self._clock = nano_clock
         self._aeron: Any = None  # pyaeron.Aeron while connected
         self._resources: list[Resource] = []
+        # Closed pyaeron subscriptions, kept alive until the Aeron client is closed (Subscriber._detach):
+        # freeing one earlier lets the conductor thread call back into freed memory (a segfault).
+        self._retired: list[Any] = []
         self._next_attempt_ns = 0
         self._closed = False
         self._last_error: str | None = None
@@ -332,6 +335,12 @@ class BusClient:
                 aeron.close()
             except pyaeron.AeronError as e:
                 log.debug("closing a lost Aeron client: %s", e)
+                return  # its conductor may not have stopped: keep the retired subscriptions
+        self._retired.clear()  # the conductor has stopped: no callback can reach them any more
+
+    def _retire(self, subscription: Any) -> None:
+        """Keep a closed pyaeron subscription alive until the Aeron client that owned it is closed."""
+        self._retired.append(subscription)
 
     def _try_reconnect(self) -> int:
         now = self._clock()

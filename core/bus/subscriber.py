@@ -113,6 +113,9 @@ class Subscriber:
         if sub is not None:
             with contextlib.suppress(pyaeron.AeronError):  # the client or driver is already gone
                 sub.close()
+            # Aeron closes a subscription later, on its conductor thread, and may call the image
+            # callbacks then with this object as their context: it must outlive the Aeron client.
+            self.client._retire(sub)
 
     # Image callbacks run on the client conductor thread: count and log only.
     def _image_joined(self, _subscription: Any, image: Any) -> None:

@@ -9,11 +9,16 @@ stream:   a daemon: an agent that publishes a Heartbeat (core.codec.messages; se
           --interval-ms through a TimerService on the system clock, run by run_agents_main with the bus
           client in the same duty cycle. It survives the loss of the driver and reconnects. On SIGTERM
           it prints its counters as JSON.
+churn:    subscribe to a stream it also publishes on, wait for the image, close and drop the
+          subscriber, collect garbage and allocate over the freed memory, --count times; prints its
+          subscribers' image counters as JSON. Aeron closes a subscription later, on its conductor
+          thread, and calls its image callbacks then: a process that freed the subscription crashes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -21,7 +26,7 @@ import sys
 import time
 
 from core.agent import SystemClock, TimerService, run_agents_main
-from core.bus import BusClient, OfferFailure, Publisher
+from core.bus import BusClient, OfferFailure, Publisher, aerodesk_dispatcher
 from core.bus.doorbell import DoorbellSignal
 from core.codec.messages import DaemonState, Heartbeat
 from tests.core.bus.frames import seq_frame
@@ -117,6 +122,28 @@ def stream(args: argparse.Namespace) -> int:
     return code
 
 
+def churn(args: argparse.Namespace) -> int:
+    counters = []  # each subscriber's counters, kept: the callbacks after close count into them
+    with BusClient(args.instance, role_name="test-churn") as bus:
+        bus.publisher(args.stream)  # an image for every subscriber: the callbacks have work to do
+        for _ in range(args.count):
+            sub = bus.subscriber(args.stream, aerodesk_dispatcher())
+            deadline = time.monotonic() + 20
+            while not sub.is_connected and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            sub.close()
+            counters.append(sub.counters)
+            del sub
+            gc.collect()
+            reuse = [type("Reuse", (), {})() for _ in range(200)]  # land new objects on freed memory
+            time.sleep(0.002)  # the conductor's duty cycle: it acts on the close meanwhile
+            del reuse
+    joined = sum(c.images_joined for c in counters)
+    left = sum(c.images_left for c in counters)
+    print(json.dumps({"count": args.count, "images_joined": joined, "images_left": left}), flush=True)
+    return 0
+
+
 def main() -> int:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s proc %(message)s")
     parser = argparse.ArgumentParser()
@@ -136,8 +163,12 @@ def main() -> int:
     s.add_argument("--instance", required=True)
     s.add_argument("--stream", default="heartbeats")
     s.add_argument("--interval-ms", type=int, default=20)
+    c = sub.add_parser("churn")
+    c.add_argument("--instance", required=True)
+    c.add_argument("--stream", default="state")
+    c.add_argument("--count", type=int, default=100)
     args = parser.parse_args()
-    return {"publish": publish, "ring": ring, "stream": stream}[args.mode](args)
+    return {"publish": publish, "ring": ring, "stream": stream, "churn": churn}[args.mode](args)
 
 
 if __name__ == "__main__":
