@@ -368,8 +368,8 @@ def _view_repr(view: _View, name: str, meta: _Block) -> str:
 class _View:
     """Base of decoded message and group-entry views. `_v` is the tuple of wire values read with one
     unpack_from (kept as is: no copy); attributes convert on access. Layout of `_v`: a message view
-    starts with one header slot (an empty placeholder on the fast path, the decoded header on the
-    generic path), so its block starts at index `_B` = 1; an entry's block starts at 0. Then the
+    starts with one header slot (the raw header as one value on the fast path, the decoded header on
+    the generic path), so its block starts at index `_B` = 1; an entry's block starts at 0. Then the
     block's values; then, when every group has fixed-size entries ("flat"), each group's dimension
     and entry values and each var data's length and bytes, exactly as on the wire; otherwise one
     GroupView per group, then (length, bytes) per var data. The generic path also sets `_m` =
@@ -1024,24 +1024,25 @@ def _remember(cache: dict, key: object, value: object, cacheable: bool = True) -
     return value
 
 
-def _decode_spec(cls: type, key: object, fmt: str, checks: list) -> tuple:
+def _decode_spec(cls: type, key: object, fmt: str, checks: list, slot: int) -> tuple:
     """What the fast decode of one message shape needs: (unpack_from of the whole message from its
-    header on (the view's header slot, then block, groups and var data), raw header key, index and
-    expected value of the last check or None, (getter, expected values) of the other checks or None,
-    view class, bytes the shape occupies). `checks` lists (index in the unpacked tuple, expected
-    value) of every group blockLength and count and var data length: the shape's struct is right for
-    a buffer only when all of them read back as expected (a fixed-size message has none)."""
+    header on (the raw header as one value into the view's header slot, then block, groups and var
+    data), raw header key, index and expected value of the last check or None, (getter, expected
+    values) of the other checks or None, view class, bytes the shape occupies, its message's slot in
+    `_DIRECT`). `checks` lists (index in the unpacked tuple, expected value) of every group
+    blockLength and count and var data length: the shape's struct is right for a buffer only when
+    the header and all of them read back as expected (a fixed-size message has none)."""
     s = _Struct(fmt)
     unpack, size = s.unpack_from, s.size
     if not checks:
-        return (unpack, key, 0, None, None, cls, size)
+        return (unpack, key, 0, None, None, cls, size, slot)
     *others, (index, value) = checks
     if not others:
-        return (unpack, key, index, value, None, cls, size)
+        return (unpack, key, index, value, None, cls, size, slot)
     if len(others) == 1:
-        return (unpack, key, index, value, (_ig(others[0][0]), others[0][1]), cls, size)
+        return (unpack, key, index, value, (_ig(others[0][0]), others[0][1]), cls, size, slot)
     more = (_ig(*[i for i, _ in others]), tuple([v for _, v in others]))
-    return (unpack, key, index, value, more, cls, size)
+    return (unpack, key, index, value, more, cls, size, slot)
 
 
 CHUNK_VALUES = 28  # values per pack_into call: with buffer and offset, at most 30 arguments
@@ -1649,7 +1650,7 @@ def _mkd_BookSnapshot(_k):
     _i += 2 + 3 * _n0
     _c += [(_i + 0, 20), (_i + 1, _n1)]
     _i += 2 + 3 * _n1
-    _e = _decode_spec(BookSnapshot, 311544042815532, '<0s8xIQQqqq' + 'HH' + 'qqI' * _n0 + 'HH' + 'qqI' * _n1, _c)
+    _e = _decode_spec(BookSnapshot, 311544042815532, '<QIQQqqq' + 'HH' + 'qqI' * _n0 + 'HH' + 'qqI' * _n1, _c, 1)
     return _remember(_SCD_BookSnapshot, _k, _e, _n0 <= 256 and _n1 <= 256)
 
 
@@ -1677,12 +1678,15 @@ def _decode_BookSnapshot(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544042815532] = _e
+            _FAST_DECODE[311544042815532] = _DIRECT[1] = _e
     else:
         _r[0] = _e
     _x = BookSnapshot()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_BookSnapshot = (_decode_BookSnapshot, 311544042815532, 0, -1, None, BookSnapshot, 0, 1)  # reader entry (-1: no shape)
 
 
 class BookDelta_levels(GroupEntryView):
@@ -1826,7 +1830,7 @@ def _mkd_BookDelta(_k):
     _c: list = []
     _c += [(_i + 0, 21), (_i + 1, _n0)]
     _i += 2 + 4 * _n0
-    _e = _decode_spec(BookDelta, 311544042881068, '<0s8xIQQqqq' + 'HH' + 'BqqI' * _n0, _c)
+    _e = _decode_spec(BookDelta, 311544042881068, '<QIQQqqq' + 'HH' + 'BqqI' * _n0, _c, 2)
     return _remember(_SCD_BookDelta, _k, _e, _n0 <= 256)
 
 
@@ -1847,12 +1851,15 @@ def _decode_BookDelta(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544042881068] = _e
+            _FAST_DECODE[311544042881068] = _DIRECT[2] = _e
     else:
         _r[0] = _e
     _x = BookDelta()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_BookDelta = (_decode_BookDelta, 311544042881068, 0, -1, None, BookDelta, 0, 2)  # reader entry (-1: no shape)
 
 
 class Trade(MessageView):
@@ -1939,7 +1946,7 @@ Trade._HEADER = _header_of(61, 3)
 _P_Trade_0 = _Struct('<QIQQqqqqqB').pack_into
 
 
-_SPEC_Trade = _decode_spec(Trade, 311544042946621, '<0s8xIQQqqqqqB', [])
+_SPEC_Trade = _decode_spec(Trade, 311544042946621, '<QIQQqqqqqB', [], 3)
 
 
 class FeedState(MessageView):
@@ -2062,7 +2069,7 @@ def _mkd_FeedState(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(FeedState, 311544043012133, '<0s8xIqBQQQ' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(FeedState, 311544043012133, '<QIqBQQQ' + 'H' + str(_l0) + 's', _c, 4)
     return _remember(_SCD_FeedState, _k, _e, True)
 
 
@@ -2078,12 +2085,15 @@ def _decode_FeedState(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544043012133] = _e
+            _FAST_DECODE[311544043012133] = _DIRECT[4] = _e
     else:
         _r[0] = _e
     _x = FeedState()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_FeedState = (_decode_FeedState, 311544043012133, 0, -1, None, FeedState, 0, 4)  # reader entry (-1: no shape)
 
 
 class NewOrder(MessageView):
@@ -2200,7 +2210,7 @@ NewOrder._HEADER = _header_of(142, 20)
 _P_NewOrder_0 = _Struct('<QQIIQQIHBBBBqqqq68s').pack_into
 
 
-_SPEC_NewOrder = _decode_spec(NewOrder, 311544044060814, '<0s8xQIIQQIHBBBBqqqq68s', [])
+_SPEC_NewOrder = _decode_spec(NewOrder, 311544044060814, '<QQIIQQIHBBBBqqqq68s', [], 20)
 
 
 class CancelOrder(MessageView):
@@ -2290,7 +2300,7 @@ CancelOrder._HEADER = _header_of(122, 21)
 _P_CancelOrder_0 = _Struct('<QQIIQQQIHq68s').pack_into
 
 
-_SPEC_CancelOrder = _decode_spec(CancelOrder, 311544044126330, '<0s8xQIIQQQIHq68s', [])
+_SPEC_CancelOrder = _decode_spec(CancelOrder, 311544044126330, '<QQIIQQQIHq68s', [], 21)
 
 
 class ReplaceOrder(MessageView):
@@ -2385,7 +2395,7 @@ ReplaceOrder._HEADER = _header_of(138, 22)
 _P_ReplaceOrder_0 = _Struct('<QQIIQQQIHqqq68s').pack_into
 
 
-_SPEC_ReplaceOrder = _decode_spec(ReplaceOrder, 311544044191882, '<0s8xQIIQQQIHqqq68s', [])
+_SPEC_ReplaceOrder = _decode_spec(ReplaceOrder, 311544044191882, '<QQIIQQQIHqqq68s', [], 22)
 
 
 class ExecutionReport(MessageView):
@@ -2607,7 +2617,7 @@ def _mkd_ExecutionReport(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(ExecutionReport, 311544044257456, '<0s8xQQQIIQIH24sQBBBBBBqqqqqqqbqbHqqQ' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(ExecutionReport, 311544044257456, '<QQQQIIQIH24sQBBBBBBqqqqqqqbqbHqqQ' + 'H' + str(_l0) + 's', _c, 23)
     return _remember(_SCD_ExecutionReport, _k, _e, True)
 
 
@@ -2623,12 +2633,15 @@ def _decode_ExecutionReport(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544044257456] = _e
+            _FAST_DECODE[311544044257456] = _DIRECT[23] = _e
     else:
         _r[0] = _e
     _x = ExecutionReport()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_ExecutionReport = (_decode_ExecutionReport, 311544044257456, 0, -1, None, ExecutionReport, 0, 23)  # reader entry (-1: no shape)
 
 
 class PositionUpdate(MessageView):
@@ -2730,7 +2743,7 @@ PositionUpdate._HEADER = _header_of(80, 40)
 _P_PositionUpdate_0 = _Struct('<QIIIqqbqbqbqbqqQ').pack_into
 
 
-_SPEC_PositionUpdate = _decode_spec(PositionUpdate, 311544045371472, '<0s8xIIIqqbqbqbqbqqQ', [])
+_SPEC_PositionUpdate = _decode_spec(PositionUpdate, 311544045371472, '<QIIIqqbqbqbqbqqQ', [], 40)
 
 
 class AccountState(MessageView):
@@ -2832,7 +2845,7 @@ AccountState._HEADER = _header_of(70, 41)
 _P_AccountState_0 = _Struct('<QIqqbqbqbqbqbIBQ').pack_into
 
 
-_SPEC_AccountState = _decode_spec(AccountState, 311544045436998, '<0s8xIqqbqbqbqbqbIBQ', [])
+_SPEC_AccountState = _decode_spec(AccountState, 311544045436998, '<QIqqbqbqbqbqbIBQ', [], 41)
 
 
 class RiskEvent(MessageView):
@@ -2981,7 +2994,7 @@ def _mkd_RiskEvent(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(RiskEvent, 311544045502593, '<0s8xqBHIIQQqbqb68sQ' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(RiskEvent, 311544045502593, '<QqBHIIQQqbqb68sQ' + 'H' + str(_l0) + 's', _c, 42)
     return _remember(_SCD_RiskEvent, _k, _e, True)
 
 
@@ -2997,12 +3010,15 @@ def _decode_RiskEvent(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544045502593] = _e
+            _FAST_DECODE[311544045502593] = _DIRECT[42] = _e
     else:
         _r[0] = _e
     _x = RiskEvent()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_RiskEvent = (_decode_RiskEvent, 311544045502593, 0, -1, None, RiskEvent, 0, 42)  # reader entry (-1: no shape)
 
 
 class KillSwitchState(MessageView):
@@ -3123,7 +3139,7 @@ def _mkd_KillSwitchState(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(KillSwitchState, 311544045568089, '<0s8xqBqI68s' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(KillSwitchState, 311544045568089, '<QqBqI68s' + 'H' + str(_l0) + 's', _c, 43)
     return _remember(_SCD_KillSwitchState, _k, _e, True)
 
 
@@ -3139,12 +3155,15 @@ def _decode_KillSwitchState(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544045568089] = _e
+            _FAST_DECODE[311544045568089] = _DIRECT[43] = _e
     else:
         _r[0] = _e
     _x = KillSwitchState()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_KillSwitchState = (_decode_KillSwitchState, 311544045568089, 0, -1, None, KillSwitchState, 0, 43)  # reader entry (-1: no shape)
 
 
 class OrdersSnapshot_orders(GroupEntryView):
@@ -3322,7 +3341,7 @@ def _mkd_OrdersSnapshot(_k):
     _c: list = []
     _c += [(_i + 0, 78), (_i + 1, _n0)]
     _i += 2 + 15 * _n0
-    _e = _decode_spec(OrdersSnapshot, 311544045633556, '<0s8xQIq' + 'HH' + 'QQIIHBBBBqqqqqq' * _n0, _c)
+    _e = _decode_spec(OrdersSnapshot, 311544045633556, '<QQIq' + 'HH' + 'QQIIHBBBBqqqqqq' * _n0, _c, 44)
     return _remember(_SCD_OrdersSnapshot, _k, _e, _n0 <= 256)
 
 
@@ -3343,12 +3362,15 @@ def _decode_OrdersSnapshot(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544045633556] = _e
+            _FAST_DECODE[311544045633556] = _DIRECT[44] = _e
     else:
         _r[0] = _e
     _x = OrdersSnapshot()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_OrdersSnapshot = (_decode_OrdersSnapshot, 311544045633556, 0, -1, None, OrdersSnapshot, 0, 44)  # reader entry (-1: no shape)
 
 
 class PositionsSnapshot_positions(GroupEntryView):
@@ -3508,7 +3530,7 @@ def _mkd_PositionsSnapshot(_k):
     _c: list = []
     _c += [(_i + 0, 64), (_i + 1, _n0)]
     _i += 2 + 13 * _n0
-    _e = _decode_spec(PositionsSnapshot, 311544045699092, '<0s8xQIq' + 'HH' + 'IIIqqbqbqbqbq' * _n0, _c)
+    _e = _decode_spec(PositionsSnapshot, 311544045699092, '<QQIq' + 'HH' + 'IIIqqbqbqbqbq' * _n0, _c, 45)
     return _remember(_SCD_PositionsSnapshot, _k, _e, _n0 <= 256)
 
 
@@ -3529,12 +3551,15 @@ def _decode_PositionsSnapshot(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544045699092] = _e
+            _FAST_DECODE[311544045699092] = _DIRECT[45] = _e
     else:
         _r[0] = _e
     _x = PositionsSnapshot()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_PositionsSnapshot = (_decode_PositionsSnapshot, 311544045699092, 0, -1, None, PositionsSnapshot, 0, 45)  # reader entry (-1: no shape)
 
 
 class RiskSnapshot_limits(GroupEntryView):
@@ -3720,7 +3745,7 @@ def _mkd_RiskSnapshot(_k):
     _i += 2 + 7 * _n0
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(RiskSnapshot, 311544045764638, '<0s8xQIqBqb' + 'HH' + '32sIIqbqb' * _n0 + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(RiskSnapshot, 311544045764638, '<QQIqBqb' + 'HH' + '32sIIqbqb' * _n0 + 'H' + str(_l0) + 's', _c, 46)
     return _remember(_SCD_RiskSnapshot, _k, _e, _n0 <= 256)
 
 
@@ -3743,12 +3768,15 @@ def _decode_RiskSnapshot(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544045764638] = _e
+            _FAST_DECODE[311544045764638] = _DIRECT[46] = _e
     else:
         _r[0] = _e
     _x = RiskSnapshot()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_RiskSnapshot = (_decode_RiskSnapshot, 311544045764638, 0, -1, None, RiskSnapshot, 0, 46)  # reader entry (-1: no shape)
 
 
 class KillSwitch(MessageView):
@@ -3868,7 +3896,7 @@ def _mkd_KillSwitch(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(KillSwitch, 311544046682201, '<0s8xQIBq68s' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(KillSwitch, 311544046682201, '<QQIBq68s' + 'H' + str(_l0) + 's', _c, 60)
     return _remember(_SCD_KillSwitch, _k, _e, True)
 
 
@@ -3884,12 +3912,15 @@ def _decode_KillSwitch(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544046682201] = _e
+            _FAST_DECODE[311544046682201] = _DIRECT[60] = _e
     else:
         _r[0] = _e
     _x = KillSwitch()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_KillSwitch = (_decode_KillSwitch, 311544046682201, 0, -1, None, KillSwitch, 0, 60)  # reader entry (-1: no shape)
 
 
 class Flatten(MessageView):
@@ -4012,7 +4043,7 @@ def _mkd_Flatten(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(Flatten, 311544046747744, '<0s8xQIIIq68s' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(Flatten, 311544046747744, '<QQIIIq68s' + 'H' + str(_l0) + 's', _c, 61)
     return _remember(_SCD_Flatten, _k, _e, True)
 
 
@@ -4028,12 +4059,15 @@ def _decode_Flatten(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544046747744] = _e
+            _FAST_DECODE[311544046747744] = _DIRECT[61] = _e
     else:
         _r[0] = _e
     _x = Flatten()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_Flatten = (_decode_Flatten, 311544046747744, 0, -1, None, Flatten, 0, 61)  # reader entry (-1: no shape)
 
 
 class CancelAll(MessageView):
@@ -4155,7 +4189,7 @@ def _mkd_CancelAll(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(CancelAll, 311544046813280, '<0s8xQIIIq68s' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(CancelAll, 311544046813280, '<QQIIIq68s' + 'H' + str(_l0) + 's', _c, 62)
     return _remember(_SCD_CancelAll, _k, _e, True)
 
 
@@ -4171,12 +4205,15 @@ def _decode_CancelAll(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544046813280] = _e
+            _FAST_DECODE[311544046813280] = _DIRECT[62] = _e
     else:
         _r[0] = _e
     _x = CancelAll()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_CancelAll = (_decode_CancelAll, 311544046813280, 0, -1, None, CancelAll, 0, 62)  # reader entry (-1: no shape)
 
 
 class SetLimit(MessageView):
@@ -4317,7 +4354,7 @@ def _mkd_SetLimit(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(SetLimit, 311544046878857, '<0s8xQI32sIIqbq68s' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(SetLimit, 311544046878857, '<QQI32sIIqbq68s' + 'H' + str(_l0) + 's', _c, 63)
     return _remember(_SCD_SetLimit, _k, _e, True)
 
 
@@ -4333,12 +4370,15 @@ def _decode_SetLimit(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544046878857] = _e
+            _FAST_DECODE[311544046878857] = _DIRECT[63] = _e
     else:
         _r[0] = _e
     _x = SetLimit()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_SetLimit = (_decode_SetLimit, 311544046878857, 0, -1, None, SetLimit, 0, 63)  # reader entry (-1: no shape)
 
 
 class Query(MessageView):
@@ -4413,7 +4453,7 @@ Query._HEADER = _header_of(89, 64)
 _P_Query_0 = _Struct('<QQIBq68s').pack_into
 
 
-_SPEC_Query = _decode_spec(Query, 311544046944345, '<0s8xQIBq68s', [])
+_SPEC_Query = _decode_spec(Query, 311544046944345, '<QQIBq68s', [], 64)
 
 
 class ControlAck(MessageView):
@@ -4535,7 +4575,7 @@ def _mkd_ControlAck(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(ControlAck, 311544047009815, '<0s8xQIBHq' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(ControlAck, 311544047009815, '<QQIBHq' + 'H' + str(_l0) + 's', _c, 65)
     return _remember(_SCD_ControlAck, _k, _e, True)
 
 
@@ -4551,12 +4591,15 @@ def _decode_ControlAck(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544047009815] = _e
+            _FAST_DECODE[311544047009815] = _DIRECT[65] = _e
     else:
         _r[0] = _e
     _x = ControlAck()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_ControlAck = (_decode_ControlAck, 311544047009815, 0, -1, None, ControlAck, 0, 65)  # reader entry (-1: no shape)
 
 
 class Heartbeat_counters(GroupEntryView):
@@ -4735,7 +4778,7 @@ def _mkd_Heartbeat(_k):
     _i += 2 + 2 * _n0
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(Heartbeat, 311544047992897, '<0s8xq32sIBQqI' + 'HH' + '32sq' * _n0 + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(Heartbeat, 311544047992897, '<Qq32sIBQqI' + 'HH' + '32sq' * _n0 + 'H' + str(_l0) + 's', _c, 80)
     return _remember(_SCD_Heartbeat, _k, _e, _n0 <= 256)
 
 
@@ -4758,12 +4801,15 @@ def _decode_Heartbeat(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544047992897] = _e
+            _FAST_DECODE[311544047992897] = _DIRECT[80] = _e
     else:
         _r[0] = _e
     _x = Heartbeat()  # views have no __init__: the cheapest way to make one
     _x._v = _e[0](_b, _o)
     return _x
+
+
+_RD_Heartbeat = (_decode_Heartbeat, 311544047992897, 0, -1, None, Heartbeat, 0, 80)  # reader entry (-1: no shape)
 
 
 class LatencySample(MessageView):
@@ -4842,7 +4888,7 @@ LatencySample._HEADER = _header_of(52, 81)
 _P_LatencySample_0 = _Struct('<QqIQqqqq').pack_into
 
 
-_SPEC_LatencySample = _decode_spec(LatencySample, 311544048058420, '<0s8xqIQqqqq', [])
+_SPEC_LatencySample = _decode_spec(LatencySample, 311544048058420, '<QqIQqqqq', [], 81)
 
 
 class ReplayControl(MessageView):
@@ -4926,7 +4972,7 @@ ReplayControl._HEADER = _header_of(98, 100)
 _P_ReplayControl_0 = _Struct('<QQIBqqb68s').pack_into
 
 
-_SPEC_ReplayControl = _decode_spec(ReplayControl, 311544049303650, '<0s8xQIBqqb68s', [])
+_SPEC_ReplayControl = _decode_spec(ReplayControl, 311544049303650, '<QQIBqqb68s', [], 100)
 
 
 class ReplayStatus(MessageView):
@@ -5051,7 +5097,7 @@ def _mkd_ReplayStatus(_k):
     _c: list = []
     _c.append((_i, _l0))
     _i += 2
-    _e = _decode_spec(ReplayStatus, 311544049369122, '<0s8xqqBqbQ' + 'H' + str(_l0) + 's', _c)
+    _e = _decode_spec(ReplayStatus, 311544049369122, '<QqqBqbQ' + 'H' + str(_l0) + 's', _c, 101)
     return _remember(_SCD_ReplayStatus, _k, _e, True)
 
 
@@ -5067,7 +5113,7 @@ def _decode_ReplayStatus(_b, _o):
         _r[1] += 1
         if _r[1] == 8:  # decode() reads this shape directly from now on
             _r[1] = 0
-            _FAST_DECODE[311544049369122] = _e
+            _FAST_DECODE[311544049369122] = _DIRECT[101] = _e
     else:
         _r[0] = _e
     _x = ReplayStatus()  # views have no __init__: the cheapest way to make one
@@ -5075,53 +5121,84 @@ def _decode_ReplayStatus(_b, _o):
     return _x
 
 
+_RD_ReplayStatus = (_decode_ReplayStatus, 311544049369122, 0, -1, None, ReplayStatus, 0, 101)  # reader entry (-1: no shape)
+
+
 MESSAGES = {BookSnapshot.TEMPLATE_ID: BookSnapshot, BookDelta.TEMPLATE_ID: BookDelta, Trade.TEMPLATE_ID: Trade, FeedState.TEMPLATE_ID: FeedState, NewOrder.TEMPLATE_ID: NewOrder, CancelOrder.TEMPLATE_ID: CancelOrder, ReplaceOrder.TEMPLATE_ID: ReplaceOrder, ExecutionReport.TEMPLATE_ID: ExecutionReport, PositionUpdate.TEMPLATE_ID: PositionUpdate, AccountState.TEMPLATE_ID: AccountState, RiskEvent.TEMPLATE_ID: RiskEvent, KillSwitchState.TEMPLATE_ID: KillSwitchState, OrdersSnapshot.TEMPLATE_ID: OrdersSnapshot, PositionsSnapshot.TEMPLATE_ID: PositionsSnapshot, RiskSnapshot.TEMPLATE_ID: RiskSnapshot, KillSwitch.TEMPLATE_ID: KillSwitch, Flatten.TEMPLATE_ID: Flatten, CancelAll.TEMPLATE_ID: CancelAll, SetLimit.TEMPLATE_ID: SetLimit, Query.TEMPLATE_ID: Query, ControlAck.TEMPLATE_ID: ControlAck, Heartbeat.TEMPLATE_ID: Heartbeat, LatencySample.TEMPLATE_ID: LatencySample, ReplayControl.TEMPLATE_ID: ReplayControl, ReplayStatus.TEMPLATE_ID: ReplayStatus}
 MESSAGES_BY_NAME = {cls.NAME: cls for cls in MESSAGES.values()}
 _SCHEMA.messages = MESSAGES
-_FAST_DECODE: dict = {  # the raw header of each message -> its spec or decode function
-    311544042815532: _decode_BookSnapshot,
-    311544042881068: _decode_BookDelta,
+# each message's spec or reader entry by the low byte of its template id (slot 256: those
+# sharing their byte, never read)
+_DIRECT: list = [None] * 257
+_DIRECT[1] = _RD_BookSnapshot
+_DIRECT[2] = _RD_BookDelta
+_DIRECT[3] = _SPEC_Trade
+_DIRECT[4] = _RD_FeedState
+_DIRECT[20] = _SPEC_NewOrder
+_DIRECT[21] = _SPEC_CancelOrder
+_DIRECT[22] = _SPEC_ReplaceOrder
+_DIRECT[23] = _RD_ExecutionReport
+_DIRECT[40] = _SPEC_PositionUpdate
+_DIRECT[41] = _SPEC_AccountState
+_DIRECT[42] = _RD_RiskEvent
+_DIRECT[43] = _RD_KillSwitchState
+_DIRECT[44] = _RD_OrdersSnapshot
+_DIRECT[45] = _RD_PositionsSnapshot
+_DIRECT[46] = _RD_RiskSnapshot
+_DIRECT[60] = _RD_KillSwitch
+_DIRECT[61] = _RD_Flatten
+_DIRECT[62] = _RD_CancelAll
+_DIRECT[63] = _RD_SetLimit
+_DIRECT[64] = _SPEC_Query
+_DIRECT[65] = _RD_ControlAck
+_DIRECT[80] = _RD_Heartbeat
+_DIRECT[81] = _SPEC_LatencySample
+_DIRECT[100] = _SPEC_ReplayControl
+_DIRECT[101] = _RD_ReplayStatus
+_FAST_DECODE: dict = {  # the raw header of each message -> its spec or reader entry
+    311544042815532: _RD_BookSnapshot,
+    311544042881068: _RD_BookDelta,
     311544042946621: _SPEC_Trade,
-    311544043012133: _decode_FeedState,
+    311544043012133: _RD_FeedState,
     311544044060814: _SPEC_NewOrder,
     311544044126330: _SPEC_CancelOrder,
     311544044191882: _SPEC_ReplaceOrder,
-    311544044257456: _decode_ExecutionReport,
+    311544044257456: _RD_ExecutionReport,
     311544045371472: _SPEC_PositionUpdate,
     311544045436998: _SPEC_AccountState,
-    311544045502593: _decode_RiskEvent,
-    311544045568089: _decode_KillSwitchState,
-    311544045633556: _decode_OrdersSnapshot,
-    311544045699092: _decode_PositionsSnapshot,
-    311544045764638: _decode_RiskSnapshot,
-    311544046682201: _decode_KillSwitch,
-    311544046747744: _decode_Flatten,
-    311544046813280: _decode_CancelAll,
-    311544046878857: _decode_SetLimit,
+    311544045502593: _RD_RiskEvent,
+    311544045568089: _RD_KillSwitchState,
+    311544045633556: _RD_OrdersSnapshot,
+    311544045699092: _RD_PositionsSnapshot,
+    311544045764638: _RD_RiskSnapshot,
+    311544046682201: _RD_KillSwitch,
+    311544046747744: _RD_Flatten,
+    311544046813280: _RD_CancelAll,
+    311544046878857: _RD_SetLimit,
     311544046944345: _SPEC_Query,
-    311544047009815: _decode_ControlAck,
-    311544047992897: _decode_Heartbeat,
+    311544047009815: _RD_ControlAck,
+    311544047992897: _RD_Heartbeat,
     311544048058420: _SPEC_LatencySample,
     311544049303650: _SPEC_ReplayControl,
-    311544049369122: _decode_ReplayStatus,
+    311544049369122: _RD_ReplayStatus,
 }
-_DECODERS: dict = {  # message with groups or var data -> decode function
-    311544042815532: _decode_BookSnapshot,
-    311544042881068: _decode_BookDelta,
-    311544043012133: _decode_FeedState,
-    311544044257456: _decode_ExecutionReport,
-    311544045502593: _decode_RiskEvent,
-    311544045568089: _decode_KillSwitchState,
-    311544045633556: _decode_OrdersSnapshot,
-    311544045699092: _decode_PositionsSnapshot,
-    311544045764638: _decode_RiskSnapshot,
-    311544046682201: _decode_KillSwitch,
-    311544046747744: _decode_Flatten,
-    311544046813280: _decode_CancelAll,
-    311544046878857: _decode_SetLimit,
-    311544047009815: _decode_ControlAck,
-    311544047992897: _decode_Heartbeat,
-    311544049369122: _decode_ReplayStatus,
+_DECODERS: dict = {  # message with groups or var data -> its reader entry
+    311544042815532: _RD_BookSnapshot,
+    311544042881068: _RD_BookDelta,
+    311544043012133: _RD_FeedState,
+    311544044257456: _RD_ExecutionReport,
+    311544045502593: _RD_RiskEvent,
+    311544045568089: _RD_KillSwitchState,
+    311544045633556: _RD_OrdersSnapshot,
+    311544045699092: _RD_PositionsSnapshot,
+    311544045764638: _RD_RiskSnapshot,
+    311544046682201: _RD_KillSwitch,
+    311544046747744: _RD_Flatten,
+    311544046813280: _RD_CancelAll,
+    311544046878857: _RD_SetLimit,
+    311544047009815: _RD_ControlAck,
+    311544047992897: _RD_Heartbeat,
+    311544049369122: _RD_ReplayStatus,
 }
 
 
@@ -5133,25 +5210,52 @@ def decode(buffer: object, offset: int = 0) -> MessageView:
     """
     if offset >= 0:
         try:
+            try:
+                e = _DIRECT[buffer[offset + 2]]
+            except (IndexError, TypeError):  # too short (explained below), or not indexable
+                e = None
+            if e is not None:
+                x = e[3]
+                if x is None:  # fixed size: the header read with the message confirms the spec
+                    t = e[0](buffer, offset)
+                    if t[0] == e[1]:
+                        v = e[5]()  # views have no __init__: the cheapest way to make one
+                        v._v = t
+                        return v
+                elif x < 0:  # groups or var data: the message's decoder reads the shape
+                    if _hkey(buffer, offset)[0] == e[1]:
+                        v = e[0](buffer, offset)
+                        return v if v is not None else _decode_generic(buffer, offset)
+                elif offset + e[6] <= len(buffer):  # (a short buffer would cost an exception)
+                    t = e[0](buffer, offset)  # the shape its message had last, one unpack
+                    if t[0] == e[1]:
+                        # the group counts and data lengths read are the ones that struct assumed
+                        if t[e[2]] == x and (e[4] is None or e[4][0](t) == e[4][1]):
+                            v = e[5]()
+                            v._v = t
+                            return v
+                        x = e[1]  # another shape: read the shape first again
+                        e = _FAST_DECODE[x] = _DIRECT[e[7]] = _DECODERS[x]
+                        v = e[0](buffer, offset)
+                        return v if v is not None else _decode_generic(buffer, offset)
             # the header, read as one value (a subscript is cheaper than .get(); the KeyError of an
             # unknown template or another version or block length goes to the generic path)
             e = _FAST_DECODE[_hkey(buffer, offset)[0]]
-            if e.__class__ is tuple:  # a fixed-size message, or the shape its message had last
-                x = e[3]
-                if x is None:  # fixed size: one unpack
-                    v = e[5]()  # views have no __init__: the cheapest way to make one
-                    v._v = e[0](buffer, offset)
-                    return v
-                if offset + e[6] <= len(buffer):  # (a short buffer would cost an exception)
-                    t = e[0](buffer, offset)  # the whole message, one unpack
-                    # the group counts and data lengths read are the ones that struct assumed
+            x = e[3]
+            if x is None:  # fixed size: one unpack
+                v = e[5]()
+                v._v = e[0](buffer, offset)
+                return v
+            if x >= 0:  # the shape its message had last
+                if offset + e[6] <= len(buffer):
+                    t = e[0](buffer, offset)
                     if t[e[2]] == x and (e[4] is None or e[4][0](t) == e[4][1]):
                         v = e[5]()
                         v._v = t
                         return v
-                x = e[1]
-                e = _FAST_DECODE[x] = _DECODERS[x]  # another shape: read the shape first again
-            v = e(buffer, offset)  # the message's decoder
+                x = e[1]  # another shape: read the shape first again
+                e = _FAST_DECODE[x] = _DIRECT[e[7]] = _DECODERS[x]
+            v = e[0](buffer, offset)  # the message's decoder
             if v is not None:
                 return v
         except (_struct_error, KeyError, TypeError):  # the generic path explains

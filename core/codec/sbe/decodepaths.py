@@ -1,19 +1,26 @@
 """Source of the fast decode: the module's `decode()` and each message's decoder.
 
 A message shape (template, group counts, data lengths) has a spec (see the runtime's `_decode_spec`):
-the struct of the whole message (the view's header slot first: an empty placeholder, the header
-itself skipped), the header, counts and lengths it assumes, and its size. `decode()` reads the
-header as one value and looks it up in `_FAST_DECODE`, which holds per message either a spec
-(ONE unpack_from reads the message) or the message's decoder.
+the struct of the whole message (the raw header first, as one value, into the view's header slot),
+the header, counts and lengths it assumes, and its size. Per message, `decode()` holds an entry:
+a spec (ONE unpack_from reads the message), or the message's reader entry (`_RD_<Message>`: its
+decoder reads the shape first).
 
 - A fixed-size message has one spec, always.
-- A message with groups or var data starts with its decoder (`_decode_<Message>`): it reads the
-  counts and lengths, takes the cached spec of that shape and unpacks the message with it. Once the
-  shape came again DIRECT_AFTER times (a message with the shape of the one before it), that spec
-  replaces the decoder in `_FAST_DECODE`: the message is then read with one unpack of that shape,
-  and comparing the counts and lengths it read with the spec's confirms it. Another shape (a count
-  or length that differs, or a buffer shorter than the shape: compared first, since a failed unpack
-  raises an exception that costs more than the unpack) puts the decoder back (`_DECODERS`).
+- A message with groups or var data starts with its reader entry: the decoder (`_decode_<Message>`)
+  reads the counts and lengths, takes the cached spec of that shape and unpacks the message with
+  it. Once the shape came again DIRECT_AFTER times (a message with the shape of the one before
+  it), that spec becomes the message's entry: the message is then read with one unpack of that
+  shape, and comparing the counts and lengths it read with the spec's confirms it. Another shape
+  (a count or length that differs, or a buffer shorter than the shape: compared first, since a
+  failed unpack raises an exception that costs more than the unpack) puts the reader entry back.
+
+Finding the entry: `decode()` indexes `_DIRECT`, a list, with ONE byte of the template id (the low
+byte: an index costs far less than unpacking the header and hashing it), and the header read with
+the message confirms the entry. A byte two messages of the schema share, a header that does not
+match (another version, an unknown template) and a buffer that cannot be indexed (pyaeron's
+BufferView) take the keyed way: the header read as one value and looked up in `_FAST_DECODE`. Both
+tables always hold the same entry for a message (`_DECODERS` holds the reader entries).
 
 The state is per message, not per stream: in a market-data stream of book deltas with trades
 between them, the deltas of a steady shape are read with one unpack and a trade costs its own
@@ -27,7 +34,7 @@ repeat count in module globals made each message about 100 ns slower than keepin
 
 from __future__ import annotations
 
-from core.codec.sbe.fastpaths import MESSAGE_VIEW_BASE, STRUCT_CACHE_MAX_COUNT, header_key
+from core.codec.sbe.fastpaths import MESSAGE_VIEW_BASE, STRUCT_CACHE_MAX_COUNT, header_key, header_key_code
 from core.codec.sbe.plan import BlockPlan, ModulePlan
 
 # A message shape is read directly (one unpack, no shape read) once a message came with the same
@@ -38,12 +45,26 @@ from core.codec.sbe.plan import BlockPlan, ModulePlan
 DIRECT_AFTER = 8  # repeats
 
 
+NO_SLOT = 256  # the `_DIRECT` slot of a message that shares its template id byte: never read
+
+
 def header_slot_code(plan: ModulePlan) -> str:
-    """struct codes of a view's header slot: an empty bytes (a shared object, nothing to allocate),
-    then the header skipped. decode() has matched the header before it unpacks the message, and the
-    view reads its header from the class (see the runtime's MessageView.header)."""
+    """struct code of a view's header slot: the raw header as one value, which decode() compares
+    with the spec's (the view reads its header from the class: see the runtime's MessageView.header)."""
+    return header_key_code(plan)
+
+
+def template_byte(plan: ModulePlan) -> tuple[int, dict[int, int]]:
+    """(offset in the header of the template id's low byte, the `_DIRECT` slot of each template id:
+    its low byte, or NO_SLOT when another message of the schema has the same low byte)."""
     assert plan.header is not None
-    return f"0s{plan.header.block.size}x"
+    tid = next(f for f in plan.header.block.fields if f.name == "templateId")
+    at = tid.offset if plan.order == "<" or tid.size == 1 else tid.offset + tid.size - 1
+    lows = [mp.message.id & 0xFF for mp in plan.messages]
+    return at, {
+        i: (i & 0xFF if lows.count(i & 0xFF) == 1 else NO_SLOT)
+        for i in (mp.message.id for mp in plan.messages)
+    }
 
 
 def fast_decode_function(b: BlockPlan, order: str, plan: ModulePlan, template_id: int) -> list[str]:
@@ -56,9 +77,10 @@ def fast_decode_function(b: BlockPlan, order: str, plan: ModulePlan, template_id
     assert plan.header is not None
     cls = b.cls
     key = repr(header_key(plan, b.size, template_id))
+    slot = template_byte(plan)[1][template_id]
     if b.fixed_only:
         fmt = order + header_slot_code(plan) + b.fmt
-        return [f"_SPEC_{cls} = _decode_spec({cls}, {key}, {fmt!r}, [])", "", ""]
+        return [f"_SPEC_{cls} = _decode_spec({cls}, {key}, {fmt!r}, [], {slot})", "", ""]
     keys: list[str] = []
     fmt_parts: list[str] = [repr(order + header_slot_code(plan) + b.fmt)]
     cacheable: list[str] = []
@@ -112,7 +134,7 @@ def fast_decode_function(b: BlockPlan, order: str, plan: ModulePlan, template_id
         f"    _i = {MESSAGE_VIEW_BASE + b.nvals}  # index in the view of the first group or data value",
         "    _c: list = []",
         *checks,
-        f"    _e = _decode_spec({cls}, {key}, {' + '.join(fmt_parts)}, _c)",
+        f"    _e = _decode_spec({cls}, {key}, {' + '.join(fmt_parts)}, _c, {slot})",
         f"    return _remember(_SCD_{cls}, _k, _e, {' and '.join(cacheable) or 'True'})",
         "",
         "",
@@ -127,28 +149,42 @@ def fast_decode_function(b: BlockPlan, order: str, plan: ModulePlan, template_id
         "        _r[1] += 1",
         f"        if _r[1] == {DIRECT_AFTER}:  # decode() reads this shape directly from now on",
         "            _r[1] = 0",
-        f"            _FAST_DECODE[{key}] = _e",
+        f"            _FAST_DECODE[{key}] = _DIRECT[{slot}] = _e",
         "    else:",
         "        _r[0] = _e",
         f"    _x = {cls}()  # views have no __init__: the cheapest way to make one",
         "    _x._v = _e[0](_b, _o)",
         "    return _x",
+        "",
+        "",
+        f"_RD_{cls} = (_decode_{cls}, {key}, 0, -1, None, {cls}, 0, {slot})  # reader entry (-1: no shape)",
     ]
     return [*support, *body, "", ""]
 
 
 def decode_source(plan: ModulePlan) -> list[str]:
-    """The module's `_FAST_DECODE` (raw header -> spec or decode function), `_DECODERS` and `decode()`."""
-    table = ["_FAST_DECODE: dict = {  # the raw header of each message -> its spec or decode function"]
-    decoders = ["_DECODERS: dict = {  # message with groups or var data -> decode function"]
+    """The module's `_DIRECT` (template id byte -> entry), `_FAST_DECODE` (raw header -> entry),
+    `_DECODERS` (raw header -> reader entry) and `decode()`."""
+    table = ["_FAST_DECODE: dict = {  # the raw header of each message -> its spec or reader entry"]
+    decoders = ["_DECODERS: dict = {  # message with groups or var data -> its reader entry"]
+    at, slots = template_byte(plan)
+    direct = [
+        f"# each message's spec or reader entry by the low byte of its template id (slot {NO_SLOT}: those",
+        "# sharing their byte, never read)",
+        f"_DIRECT: list = [None] * {NO_SLOT + 1}",
+    ]
     for mp in plan.messages:
         b = mp.block
         if b.simple_entries:
             key = header_key(plan, b.size, mp.message.id)
-            table.append(f"    {key!r}: {f'_SPEC_{b.cls}' if b.fixed_only else f'_decode_{b.cls}'},")
+            entry = f"_SPEC_{b.cls}" if b.fixed_only else f"_RD_{b.cls}"
+            table.append(f"    {key!r}: {entry},")
             if not b.fixed_only:
-                decoders.append(f"    {key!r}: _decode_{b.cls},")
+                decoders.append(f"    {key!r}: {entry},")
+            if slots[mp.message.id] != NO_SLOT:
+                direct.append(f"_DIRECT[{slots[mp.message.id]}] = {entry}")
     return [
+        *direct,
         *table,
         "}",
         *decoders,
@@ -163,25 +199,52 @@ def decode_source(plan: ModulePlan) -> list[str]:
         '    """',
         "    if offset >= 0:",
         "        try:",
+        "            try:",
+        f"                e = _DIRECT[buffer[offset + {at}]]",
+        "            except (IndexError, TypeError):  # too short (explained below), or not indexable",
+        "                e = None",
+        "            if e is not None:",
+        "                x = e[3]",
+        "                if x is None:  # fixed size: the header read with the message confirms the spec",
+        "                    t = e[0](buffer, offset)",
+        "                    if t[0] == e[1]:",
+        "                        v = e[5]()  # views have no __init__: the cheapest way to make one",
+        "                        v._v = t",
+        "                        return v",
+        "                elif x < 0:  # groups or var data: the message's decoder reads the shape",
+        "                    if _hkey(buffer, offset)[0] == e[1]:",
+        "                        v = e[0](buffer, offset)",
+        "                        return v if v is not None else _decode_generic(buffer, offset)",
+        "                elif offset + e[6] <= len(buffer):  # (a short buffer would cost an exception)",
+        "                    t = e[0](buffer, offset)  # the shape its message had last, one unpack",
+        "                    if t[0] == e[1]:",
+        "                        # the group counts and data lengths read are the ones that struct assumed",
+        "                        if t[e[2]] == x and (e[4] is None or e[4][0](t) == e[4][1]):",
+        "                            v = e[5]()",
+        "                            v._v = t",
+        "                            return v",
+        "                        x = e[1]  # another shape: read the shape first again",
+        "                        e = _FAST_DECODE[x] = _DIRECT[e[7]] = _DECODERS[x]",
+        "                        v = e[0](buffer, offset)",
+        "                        return v if v is not None else _decode_generic(buffer, offset)",
         "            # the header, read as one value (a subscript is cheaper than .get(); the KeyError of an",
         "            # unknown template or another version or block length goes to the generic path)",
         "            e = _FAST_DECODE[_hkey(buffer, offset)[0]]",
-        "            if e.__class__ is tuple:  # a fixed-size message, or the shape its message had last",
-        "                x = e[3]",
-        "                if x is None:  # fixed size: one unpack",
-        "                    v = e[5]()  # views have no __init__: the cheapest way to make one",
-        "                    v._v = e[0](buffer, offset)",
-        "                    return v",
-        "                if offset + e[6] <= len(buffer):  # (a short buffer would cost an exception)",
-        "                    t = e[0](buffer, offset)  # the whole message, one unpack",
-        "                    # the group counts and data lengths read are the ones that struct assumed",
+        "            x = e[3]",
+        "            if x is None:  # fixed size: one unpack",
+        "                v = e[5]()",
+        "                v._v = e[0](buffer, offset)",
+        "                return v",
+        "            if x >= 0:  # the shape its message had last",
+        "                if offset + e[6] <= len(buffer):",
+        "                    t = e[0](buffer, offset)",
         "                    if t[e[2]] == x and (e[4] is None or e[4][0](t) == e[4][1]):",
         "                        v = e[5]()",
         "                        v._v = t",
         "                        return v",
-        "                x = e[1]",
-        "                e = _FAST_DECODE[x] = _DECODERS[x]  # another shape: read the shape first again",
-        "            v = e(buffer, offset)  # the message's decoder",
+        "                x = e[1]  # another shape: read the shape first again",
+        "                e = _FAST_DECODE[x] = _DIRECT[e[7]] = _DECODERS[x]",
+        "            v = e[0](buffer, offset)  # the message's decoder",
         "            if v is not None:",
         "                return v",
         "        except (_struct_error, KeyError, TypeError):  # the generic path explains",

@@ -3,8 +3,8 @@
 Both directions read and write the whole header as ONE raw value (an unsigned int of the header's
 size, or bytes for odd sizes): an encoder's struct is "header as one value + block (+ groups and var
 data)", so the header costs one value to pack; decode reads it alone and validates it with one
-dictionary lookup. A message view has a header slot at `_v[0]` (an empty placeholder on the fast
-path; MESSAGE_VIEW_BASE: its block's values start at index 1).
+dictionary lookup (or reads it with the message, see decodepaths). A message view has a header slot
+at `_v[0]` (the raw header on the fast path; MESSAGE_VIEW_BASE: its block's values start at index 1).
 
 The fast paths handle the common case only (exact header, values already in wire form, simple
 groups); anything else raises inside them and the generated code falls back to the generic path of

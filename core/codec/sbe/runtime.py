@@ -367,8 +367,8 @@ def _view_repr(view: _View, name: str, meta: _Block) -> str:
 class _View:
     """Base of decoded message and group-entry views. `_v` is the tuple of wire values read with one
     unpack_from (kept as is: no copy); attributes convert on access. Layout of `_v`: a message view
-    starts with one header slot (an empty placeholder on the fast path, the decoded header on the
-    generic path), so its block starts at index `_B` = 1; an entry's block starts at 0. Then the
+    starts with one header slot (the raw header as one value on the fast path, the decoded header on
+    the generic path), so its block starts at index `_B` = 1; an entry's block starts at 0. Then the
     block's values; then, when every group has fixed-size entries ("flat"), each group's dimension
     and entry values and each var data's length and bytes, exactly as on the wire; otherwise one
     GroupView per group, then (length, bytes) per var data. The generic path also sets `_m` =
@@ -1023,24 +1023,25 @@ def _remember(cache: dict, key: object, value: object, cacheable: bool = True) -
     return value
 
 
-def _decode_spec(cls: type, key: object, fmt: str, checks: list) -> tuple:
+def _decode_spec(cls: type, key: object, fmt: str, checks: list, slot: int) -> tuple:
     """What the fast decode of one message shape needs: (unpack_from of the whole message from its
-    header on (the view's header slot, then block, groups and var data), raw header key, index and
-    expected value of the last check or None, (getter, expected values) of the other checks or None,
-    view class, bytes the shape occupies). `checks` lists (index in the unpacked tuple, expected
-    value) of every group blockLength and count and var data length: the shape's struct is right for
-    a buffer only when all of them read back as expected (a fixed-size message has none)."""
+    header on (the raw header as one value into the view's header slot, then block, groups and var
+    data), raw header key, index and expected value of the last check or None, (getter, expected
+    values) of the other checks or None, view class, bytes the shape occupies, its message's slot in
+    `_DIRECT`). `checks` lists (index in the unpacked tuple, expected value) of every group
+    blockLength and count and var data length: the shape's struct is right for a buffer only when
+    the header and all of them read back as expected (a fixed-size message has none)."""
     s = _Struct(fmt)
     unpack, size = s.unpack_from, s.size
     if not checks:
-        return (unpack, key, 0, None, None, cls, size)
+        return (unpack, key, 0, None, None, cls, size, slot)
     *others, (index, value) = checks
     if not others:
-        return (unpack, key, index, value, None, cls, size)
+        return (unpack, key, index, value, None, cls, size, slot)
     if len(others) == 1:
-        return (unpack, key, index, value, (_ig(others[0][0]), others[0][1]), cls, size)
+        return (unpack, key, index, value, (_ig(others[0][0]), others[0][1]), cls, size, slot)
     more = (_ig(*[i for i, _ in others]), tuple([v for _, v in others]))
-    return (unpack, key, index, value, more, cls, size)
+    return (unpack, key, index, value, more, cls, size, slot)
 
 
 CHUNK_VALUES = 28  # values per pack_into call: with buffer and offset, at most 30 arguments

@@ -267,6 +267,7 @@ def test_closed_publisher_reports_closed(driver: DriverProcess):
         assert pub.offer(seq_frame(0)) is OfferFailure.CLOSED
         assert pub.counters.dropped_closed == 1
 
+
 def test_a_closed_and_dropped_subscriber_outlives_aerons_late_image_callbacks(
     driver: DriverProcess, procs: Processes
 ):
@@ -282,7 +283,6 @@ def test_a_closed_and_dropped_subscriber_outlives_aerons_late_image_callbacks(
     assert result["images_joined"] == 100  # every subscriber saw its image join
     # and "left" callbacks did come after close() (not for all: Aeron skips an image that lingers)
     assert result["images_left"] > 0
-
 
 
 def test_exclusive_publications_give_each_publisher_its_own_session(driver: DriverProcess):

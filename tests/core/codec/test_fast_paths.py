@@ -284,7 +284,7 @@ def _promote(m: ModuleType, raw: bytes) -> None:
     key = m._hkey(raw, 0)[0]
     for n in range(1, 100):
         m.decode(raw)
-        if m._FAST_DECODE[key].__class__ is tuple:
+        if m._FAST_DECODE[key] is not m._DECODERS[key]:
             assert n >= 2
             return
     raise AssertionError("the shape was never read directly")
@@ -311,12 +311,14 @@ def test_a_message_is_read_with_its_shape_once_that_shape_repeats(aerodesk_mod: 
         if m._FAST_DECODE[key] is not decoder:
             break
     spec = m._FAST_DECODE[key]
-    assert spec.__class__ is tuple and spec[5] is m.ExecutionReport
+    assert spec[5] is m.ExecutionReport and spec[3] >= 0  # the shape's values, not the reader's -1
+    slot = m.ExecutionReport.TEMPLATE_ID
+    assert m._DIRECT[slot] is spec  # both ways to the message's entry hold the same one
     before = dict(m.CODEC_STATS)
     _same_view(m.decode(a), m._decode_generic(a))
     assert m._FAST_DECODE[key] is spec
     _same_view(m.decode(b), m._decode_generic(b))  # another length: its shape is read, the decoder back
-    assert m._FAST_DECODE[key] is decoder
+    assert m._FAST_DECODE[key] is decoder and m._DIRECT[slot] is decoder
     assert m.CODEC_STATS["encode_fallbacks"] == before["encode_fallbacks"]
     assert m.CODEC_STATS["decode_fallbacks"] == before["decode_fallbacks"] + 2  # the two oracles only
 
@@ -336,3 +338,90 @@ def test_a_shorter_shape_in_an_exact_buffer_after_a_repeated_longer_one(aerodesk
     _promote(m, short)
     with pytest.raises(m.TruncatedMessageError, match="BookSnapshot"):
         m.decode(short[:-1])
+
+
+class _HeaderReads:
+    """Counts the module's separate header reads (the keyed way to a message's entry)."""
+
+    def __init__(self, m: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = m._hkey
+
+        def counted(buffer: object, offset: int = 0) -> tuple:
+            self.count += 1
+            return real(buffer, offset)
+
+        monkeypatch.setattr(m, "_hkey", counted)
+
+
+def test_a_message_is_found_by_its_template_id_byte_and_its_header_read_once(
+    aerodesk_mod: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The low byte of the template id picks the entry; the header read with the message confirms
+    it: a fixed-size message, or a repeated shape, is read without a separate header read."""
+    m = aerodesk_mod
+    order, report = _new_order(m), _execution_report(m, "ab")
+    _promote(m, report)
+    reads = _HeaderReads(m, monkeypatch)
+    for raw in (order, report, order):
+        _same_view(m.decode(raw), m._decode_generic(raw))
+    assert reads.count == 0
+    # a header the entry does not match (another version of the message) goes the keyed way
+    newer = bytearray(order)
+    struct.pack_into("<H", newer, 6, m.SCHEMA_VERSION + 1)
+    view = m.decode(bytes(newer))
+    assert reads.count == 1
+    _same_view(view, m._decode_generic(bytes(newer)))
+
+
+class _BufferOnly:
+    """A buffer that cannot be indexed, as pyaeron's BufferView (the buffer protocol only)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def __buffer__(self, flags: int) -> memoryview:
+        return memoryview(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def test_a_buffer_that_cannot_be_indexed_takes_the_keyed_way_not_the_generic_path(
+    aerodesk_mod: ModuleType,
+) -> None:
+    m = aerodesk_mod
+    raws = _stream(m)
+    before = m.CODEC_STATS["decode_fallbacks"]
+    for raw in raws:
+        assert m.decode(_BufferOnly(raw)) == m.decode(raw)
+    assert m.CODEC_STATS["decode_fallbacks"] == before
+
+
+@pytest.mark.parametrize("order", ["littleEndian", "bigEndian"])
+def test_templates_sharing_their_low_byte_are_told_apart_by_their_header(
+    generate: Callable[[str], ModuleType], order: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ids 1 and 257 share their low byte: neither takes the byte (keyed way, one header read); id 2
+    owns its byte in either byte order (no header read)."""
+    m = generate(f"""<?xml version="1.0" encoding="UTF-8"?>
+<sbe:messageSchema xmlns:sbe="http://fixprotocol.io/2016/sbe" package="shared" id="9" version="0"
+                   byteOrder="{order}">
+  <types>
+    <composite name="messageHeader">
+      <type name="blockLength" primitiveType="uint16"/><type name="templateId" primitiveType="uint16"/>
+      <type name="schemaId" primitiveType="uint16"/><type name="version" primitiveType="uint16"/>
+    </composite>
+  </types>
+  <sbe:message name="A" id="1"><field name="x" id="1" type="int64"/></sbe:message>
+  <sbe:message name="B" id="257"><field name="y" id="1" type="int32"/></sbe:message>
+  <sbe:message name="C" id="2"><field name="z" id="1" type="uint8"/></sbe:message>
+</sbe:messageSchema>""")
+    a, b, c = m.A.encode_bytes(-5), m.B.encode_bytes(7), m.C.encode_bytes(9)
+    assert m._DIRECT[1] is None and m._DIRECT[2] is not None
+    reads = _HeaderReads(m, monkeypatch)
+    assert (m.decode(a).x, m.decode(b).y) == (-5, 7)
+    assert reads.count == 2
+    assert m.decode(c).z == 9
+    assert reads.count == 2
+    assert m.CODEC_STATS["decode_fallbacks"] == 0
