@@ -74,12 +74,12 @@ class BusClient:
         self._last_error: str | None = None
         self._error_lock = threading.Lock()
         self._report = RateLimitedLog(log)
-        # The desk's doorbell (core/bus/doorbell.py) while connected; publishers add their stream's bit
-        # to `unrung` on every send, ring() rings once for all of them; `wake_bits` are the streams
-        # this process subscribes to, what an idle wait wakes for.
+        # The desk's doorbell (core/bus/doorbell.py) while connected; ring() rings once for every
+        # stream sent on since the last ring (`unrung`); `wake_bits` are the streams this process
+        # subscribes to, what an idle wait wakes for.
         self.doorbell: Doorbell | None = None
-        self.unrung = 0
         self.wake_bits = 0
+        self._publishers: list[Publisher] = []
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -139,20 +139,39 @@ class BusClient:
         log.info("connected to desk %s (%s) as %s", self.instance, self.dir, self.client_name)
         return self
 
+    @property
+    def unrung(self) -> int:
+        """The stream bits of the publishers that sent since their last ring."""
+        bits = 0
+        for p in self._publishers:
+            if p.counters.sent != p._rung:
+                bits |= p._bit
+        return bits
+
     def ring(self, only: int | None = None) -> bool:
         """Wake the processes waiting for the streams sent on since the last ring; True if it rang.
 
         only: ring just these stream bits now (if they were sent on), leaving the rest for the end of
         the duty cycle: an urgent message wakes its reader before the sender's slower work."""
-        bits = self.unrung if only is None else self.unrung & only
+        bits = 0
+        for p in self._publishers:
+            sent = p.counters.sent
+            if sent != p._rung and (only is None or p._bit & only):
+                p._rung = sent
+                bits |= p._bit
         if not bits:
             return False
-        self.unrung &= ~bits
         doorbell = self.doorbell
         if doorbell is None:
             return False
         doorbell.ring(bits)
         return True
+
+    def wake(self, bits: int) -> None:
+        """Ring for these streams now, sent on or not (a publisher held back by a sleeping reader)."""
+        doorbell = self.doorbell
+        if doorbell is not None:
+            doorbell.ring(bits)
 
     def _open_doorbell(self) -> None:
         try:
@@ -277,10 +296,15 @@ class BusClient:
                     self.instance, self.dir, f"lost while connecting: {_first_line(e)}"
                 ) from e
         self._resources.append(resource)
+        if isinstance(resource, Publisher):
+            self._publishers.append(resource)
 
     def _forget(self, resource: Resource) -> None:
         if resource in self._resources:
             self._resources.remove(resource)
+        if resource in self._publishers:
+            self.ring(only=resource._bit)  # what it sent before closing still wakes its readers
+            self._publishers.remove(resource)
 
     def _resource_closed(self, resource: Resource) -> None:
         """A publication or subscription reported closed: the driver is gone, or just this resource."""

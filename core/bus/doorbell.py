@@ -193,8 +193,7 @@ class DoorbellSignal:
         pass
 
     def do_work(self) -> int:
-        if self.client.unrung:
-            self.client.ring()
+        self.client.ring()
         return 0  # ringing is not work: it must not keep the process from waiting
 
     def on_close(self) -> None:

@@ -93,6 +93,9 @@ class Publisher:
         self._offer: Any = None  # its bound offer method
         self._closed = False
         self._bit = stream_bit(stream.stream_id)
+        # counters.sent at this publisher's last doorbell ring (BusClient.ring): any send since is
+        # unrung. Comparing counts at the ring costs the hot path nothing beyond the count it keeps.
+        self._rung = 0
 
     # -- hot path ---------------------------------------------------------------------------------
 
@@ -109,7 +112,6 @@ class Publisher:
                 return self._failed(e)
             if result is True:
                 self.counters.sent += 1
-                self.client.unrung |= self._bit
                 return True
             return self._retry(result, buffer, offset, length)
         return self._drop_closed()
@@ -131,8 +133,7 @@ class Publisher:
             if result is BACK_PRESSURED:
                 counters.back_pressured += 1
                 # a subscriber asleep on the doorbell is what holds us back: wake it before waiting
-                self.client.unrung |= self._bit
-                self.client.ring()
+                self.client.wake(self._bit)
             elif result is NOT_CONNECTED:
                 counters.not_connected += 1
             elif result is ADMIN_ACTION:
@@ -155,7 +156,6 @@ class Publisher:
                 return self._failed(e)
             if result is True:
                 counters.sent += 1
-                self.client.unrung |= self._bit
                 idle.reset()
                 return True
 
