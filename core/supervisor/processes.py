@@ -7,7 +7,6 @@ a pid whose start time differs is not ours and is never signalled.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
@@ -77,12 +76,14 @@ def signal_pid(pid: int, sig: int, ticks: int | None = None) -> bool:
 
 
 def wait_gone(pid: int, ticks: int | None, timeout_s: float) -> bool:
-    """Wait up to `timeout_s` for the process to exit; True once it has."""
+    """Wait up to `timeout_s` for the process to exit; True once it has (a zombie has exited).
+
+    It never reaps: a child's exit status belongs to whoever started it (a Popen's wait() would
+    find the status taken and report 0 for a process that a signal ended)."""
     deadline = time.monotonic() + timeout_s
     while alive(pid, ticks):
         if time.monotonic() >= deadline:
             return False
-        _reap(pid)
         time.sleep(_POLL_S)
     return True
 
@@ -97,9 +98,3 @@ def stop_pid(pid: int, ticks: int | None, timeout_s: float) -> str:
     signal_pid(pid, signal.SIGKILL, ticks)
     wait_gone(pid, ticks, 5.0)
     return "killed"
-
-
-def _reap(pid: int) -> None:
-    """Collect the exit status if `pid` is our child (else it would linger as a zombie)."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
