@@ -16,6 +16,7 @@ Then it runs the agent (agent.py). Its [daemon.config] is described in config.py
 from __future__ import annotations
 
 import logging
+import time
 
 from core.agent.agent import Agent
 from core.codec.messages import SCHEMA_ID, SCHEMA_VERSION, Decimal64, SetLimit
@@ -47,6 +48,9 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[Agent]:
     writer = _open_wal(store, host.instance, cfg)
     try:
         running, drift = _running_config(store, writer, current)
+        records = writer.next_sequence
+        log.info("oms %s: replaying its WAL %s (%d records)", host.instance, store.wal_dir, records)
+        started = time.monotonic()
         try:
             engine = replay_wal(
                 store.wal_dir,
@@ -56,6 +60,7 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[Agent]:
                 fees=running.fees,
                 venue_ids=running.venue_ids,
             )
+            _report_replay_time(host, store, records, time.monotonic() - started)
         except (WalDamageError, JournalError) as e:
             raise OmsStartError(
                 f"cannot replay the WAL {store.wal_dir}: {e}. Its state cannot be rebuilt; to start afresh "
@@ -78,6 +83,24 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[Agent]:
         replayed=writer.next_sequence,
     )
     return [agent]
+
+
+def _report_replay_time(host: DaemonHost, store: WalStore, records: int, seconds: float) -> None:
+    """The WAL outlives `down` / `up` and has no snapshots yet, so every start replays all of it: say
+    how long that took, and warn well before it outgrows the start-up budget (the supervisor fails an
+    oms that sends no heartbeat within startup_timeout_ms)."""
+    budget_s = host.profile.startup_timeout_ms / 1000
+    log.info("oms %s: WAL replayed in %.1f s (%d records)", host.instance, seconds, records)
+    if seconds > budget_s / 3:
+        log.warning(
+            "oms %s: replaying the WAL took %.1f s of the %.0f s start-up budget (startup_timeout_ms) and "
+            "grows with every session; once it takes longer the oms cannot start. To start afresh "
+            "(orders, positions, PnL and the kill switch forgotten): `aerodesk down`, then move %s away",
+            host.instance,
+            seconds,
+            budget_s,
+            store.wal_dir,
+        )
 
 
 def _open_wal(store: WalStore, instance: str, cfg: OmsDaemonConfig) -> JournalWriter:
