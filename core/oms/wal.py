@@ -107,11 +107,14 @@ class JournaledEngine:
         self.engine = engine
         self.writer = writer
         self.journaled = 0
+        self.last_ts = 0  # the last record journaled (what an engine snapshot names as its last)
+        self.last_payload: bytes | memoryview | None = None
 
     def on_message(self, ts: int, payload: bytes | memoryview, stream_id: int = 0) -> None:
         if is_journaled(payload):
             self.writer.append(payload, stream_id=stream_id, receive_time_ns=ts)
             self.journaled += 1
+            self.last_ts, self.last_payload = ts, payload
         self.engine.on_message(ts, payload)
 
     def on_idle(self, now: int) -> int:

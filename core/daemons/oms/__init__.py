@@ -6,11 +6,14 @@ At start it
 1. opens its WAL (<data>/<instance>/wal, per instance: it outlives `down` / `up`), which locks it
    against a second oms and cuts a torn tail left by a crash;
 2. takes the configuration the WAL was begun with (store.py; a fresh WAL saves the current one);
-3. replays the WAL through a fresh engine (outputs discarded: they were published when first made),
-   rebuilding orders, positions, PnL, the kill switch and the daily PnL exactly;
+3. replays the WAL (outputs discarded: they were published when first made), rebuilding orders,
+   positions, PnL, the kill switch and the daily PnL exactly: on top of the engine snapshot its last
+   clean stop saved when that snapshot is this WAL's (core/oms/snapshot.py), else through a fresh
+   engine;
 4. once on the bus, applies limit changes made in risk.toml since the WAL began (journaled SetLimit
    inputs), and reconciles with its venues (reconcile.py) before it takes new orders.
-Then it runs the agent (agent.py). Its [daemon.config] is described in config.py.
+Then it runs the agent (agent.py), which saves the engine snapshot at a clean stop. Its
+[daemon.config] is described in config.py.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from core.daemons.oms.store import ConfigDrift, OmsConfig, WalStore, config_drif
 from core.daemons.profile import DaemonSpec
 from core.journal import JournalError, JournalWriter
 from core.oms.money import decimal64
-from core.oms.wal import WalDamageError, replay_wal
+from core.oms.snapshot import Resumed, SnapshotPlan, config_digest, resume
+from core.oms.wal import WalDamageError
 from core.oms.wire import operator_identity
 from core.risk.operator import Operator
 
@@ -49,10 +53,10 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[Agent]:
     try:
         running, drift = _running_config(store, writer, current)
         records = writer.next_sequence
-        log.info("oms %s: replaying its WAL %s (%d records)", host.instance, store.wal_dir, records)
+        log.info("oms %s: resuming from its WAL %s (%d records)", host.instance, store.wal_dir, records)
         started = time.monotonic()
         try:
-            engine = replay_wal(
+            resumed = resume(
                 store.wal_dir,
                 running.catalog,
                 running.risk,
@@ -60,7 +64,7 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[Agent]:
                 fees=running.fees,
                 venue_ids=running.venue_ids,
             )
-            _report_replay_time(host, store, records, time.monotonic() - started)
+            _report_replay_time(host, store, resumed, time.monotonic() - started)
         except (WalDamageError, JournalError) as e:
             raise OmsStartError(
                 f"cannot replay the WAL {store.wal_dir}: {e}. Its state cannot be rebuilt; to start afresh "
@@ -73,29 +77,44 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[Agent]:
         spec.name,
         host.bus,
         host.clock,
-        engine,
+        resumed.engine,
         writer,
         heartbeat=host.heartbeat,
         reconcile_timeout_ms=cfg.reconcile_timeout_ms,
         connect_wait_ms=cfg.connect_wait_ms,
         fragment_limit=cfg.fragment_limit,
         on_start_inputs=lambda: _limit_inputs(drift, host.clock.time_ns()),
-        replayed=writer.next_sequence,
+        replayed=resumed.records,
+        snapshot=SnapshotPlan(
+            store.wal_dir,
+            resumed.records,
+            resumed.last,
+            config_digest(running.catalog, running.risk, running.fees, running.venue_ids),
+        ),
     )
     return [agent]
 
 
-def _report_replay_time(host: DaemonHost, store: WalStore, records: int, seconds: float) -> None:
-    """The WAL outlives `down` / `up` and has no snapshots yet, so every start replays all of it: say
-    how long that took, and warn well before it outgrows the start-up budget (the supervisor fails an
-    oms that sends no heartbeat within startup_timeout_ms)."""
+def _report_replay_time(host: DaemonHost, store: WalStore, resumed: Resumed, seconds: float) -> None:
+    """The WAL outlives `down` / `up`: a start replays the records after the engine snapshot of the
+    last clean stop (core/oms/snapshot.py), or all of them. Say how long that took, and warn well
+    before it outgrows the start-up budget (the supervisor fails an oms that sends no heartbeat within
+    startup_timeout_ms)."""
     budget_s = host.profile.startup_timeout_ms / 1000
-    log.info("oms %s: WAL replayed in %.1f s (%d records)", host.instance, seconds, records)
+    log.info(
+        "oms %s: WAL replayed in %.1f s (%d of its %d records; engine snapshot: %s)",
+        host.instance,
+        seconds,
+        resumed.replayed,
+        resumed.records,
+        resumed.snapshot,
+    )
     if seconds > budget_s / 3:
         log.warning(
-            "oms %s: replaying the WAL took %.1f s of the %.0f s start-up budget (startup_timeout_ms) and "
-            "grows with every session; once it takes longer the oms cannot start. To start afresh "
-            "(orders, positions, PnL and the kill switch forgotten): `aerodesk down`, then move %s away",
+            "oms %s: replaying the WAL took %.1f s of the %.0f s start-up budget (startup_timeout_ms); "
+            "once it takes longer the oms cannot start. A clean stop (`aerodesk down`) saves a snapshot "
+            "that the next start resumes from. To start afresh (orders, positions, PnL and the kill "
+            "switch forgotten): `aerodesk down`, then move %s away",
             host.instance,
             seconds,
             budget_s,

@@ -1,6 +1,6 @@
-"""The oms says how long replaying its WAL took and warns well before the replay outgrows the start-up
-budget: the WAL outlives `down` / `up` (no snapshots yet), and an oms that sends no heartbeat within
-startup_timeout_ms is failed by the supervisor."""
+"""The oms says how long replaying its WAL took (and whether it resumed from an engine snapshot), and
+warns well before the replay outgrows the start-up budget: the WAL outlives `down` / `up`, and an oms
+that sends no heartbeat within startup_timeout_ms is failed by the supervisor."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from core.daemons.oms import _report_replay_time
+from core.oms.snapshot import Resumed
 
 
 def _host(startup_timeout_ms: int) -> SimpleNamespace:
@@ -23,8 +24,11 @@ def test_a_replay_past_a_third_of_the_start_up_budget_is_warned_about(
 ) -> None:
     store = SimpleNamespace(wal_dir=tmp_path / "wal")
     with caplog.at_level(logging.INFO, logger="aerodesk.oms"):
-        _report_replay_time(_host(30_000), store, 123_456, seconds)  # type: ignore[arg-type]
-    assert f"WAL replayed in {seconds:.1f} s (123456 records)" in caplog.text
+        resumed = Resumed(engine=None, records=123_456, replayed=456, last="", snapshot="used")  # type: ignore[arg-type]
+        _report_replay_time(_host(30_000), store, resumed, seconds)  # type: ignore[arg-type]
+    assert (
+        f"WAL replayed in {seconds:.1f} s (456 of its 123456 records; engine snapshot: used)" in caplog.text
+    )
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert bool(warnings) is warned
     if warned:

@@ -1,0 +1,225 @@
+"""Engine snapshots beside the WAL, so a start replays only what came after the last clean stop.
+
+The WAL outlives `down` / `up`, and without snapshots every start replays every input ever journaled
+(the demo journals about 190 a second), until the replay no longer fits the start-up budget. A clean
+stop of the oms (its WAL closed without an error, every input it applied journaled) pickles the
+engine's state to `<wal>/engine.snapshot`, with a header that says which WAL state it is:
+
+- `records`: how many WAL records the state has applied (records 0 .. records-1);
+- `last`: a digest of the last of them (receive time and bytes): the WAL it is used with must hold
+  exactly that record at that place (a WAL cut short, or another one, does not);
+- `code`: a digest of the source of the `core` package: only the code that wrote a snapshot reads it
+  (a pickle of another version's objects could load without an error and hold the wrong fields);
+- `config`: a digest of the configuration the engine was built with (instruments, risk, fees, venues).
+
+`resume()` loads a snapshot when all of them match and replays the records after it; in every other
+case (no snapshot, another code version or configuration, another WAL, an unreadable file) it says
+why and replays the whole WAL, as before. The snapshot is a cache, the WAL stays the record: state
+and outputs resumed from a snapshot are those of a full replay (tests/core/oms/test_snapshot.py).
+
+The file is written under a temporary name, fsynced and renamed. It is a pickle: it is only ever read
+from the desk's own data directory, which holds the WAL it stands for.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.instruments import InstrumentCatalog
+from core.journal import Damage, DamageKind
+from core.oms.engine import OmsEngine
+from core.oms.fees import FeeSchedule
+from core.oms.outputs import OmsOutputs, OutputCollector
+from core.oms.wal import JournaledEngine, WalDamageError, wal_records
+from core.risk.config import RiskConfig
+
+SNAPSHOT_FILE = "engine.snapshot"
+_MAGIC = b"aerodesk oms snapshot\n"
+_FORMAT = 1
+_CORE = Path(__file__).resolve().parents[1]  # the `core` package
+
+
+class SnapshotError(Exception):
+    """A snapshot file that cannot be used (unreadable, another format)."""
+
+
+def record_digest(ts: int, payload: bytes | memoryview) -> str:
+    """Digest of one WAL record: its receive time and bytes."""
+    return hashlib.sha256(ts.to_bytes(8, "little", signed=True) + bytes(payload)).hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """Digest of every source file of the `core` package (paths and contents)."""
+    h = hashlib.sha256()
+    for path in sorted(_CORE.rglob("*.py")):
+        h.update(str(path.relative_to(_CORE)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def config_digest(
+    catalog: InstrumentCatalog, config: RiskConfig, fees: FeeSchedule | None, venue_ids: dict[str, int] | None
+) -> str:
+    return hashlib.sha256(pickle.dumps((catalog, config, fees, venue_ids), protocol=5)).hexdigest()
+
+
+def snapshot_path(wal_dir: str | Path) -> Path:
+    return Path(wal_dir) / SNAPSHOT_FILE
+
+
+def write_snapshot(wal_dir: str | Path, engine: OmsEngine, records: int, last: str, config: str) -> Path:
+    """Pickle the engine's state (without its outputs) as the state after `records` WAL records, the
+    last of which has digest `last`; atomic (temporary file, fsync, rename)."""
+    out, engine.out = engine.out, OutputCollector()  # outputs are the host's, never part of the state
+    try:
+        blob = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        engine.out = out
+    header = {"format": _FORMAT, "records": records, "last": last, "code": code_digest(), "config": config}
+    path = snapshot_path(wal_dir)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(_MAGIC + json.dumps(header).encode() + b"\n" + blob)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
+
+
+def read_snapshot(wal_dir: str | Path) -> tuple[dict, bytes] | None:
+    """(header, pickled engine) of the WAL's snapshot; None when it has none."""
+    path = snapshot_path(wal_dir)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise SnapshotError(f"cannot read {path}: {e.strerror}") from e
+    if not data.startswith(_MAGIC):
+        raise SnapshotError(f"{path} is not an oms snapshot")
+    end = data.find(b"\n", len(_MAGIC))
+    try:
+        header = json.loads(data[len(_MAGIC) : end])
+    except ValueError as e:
+        raise SnapshotError(f"{path}: unreadable header ({e})") from e
+    if end < 0 or not isinstance(header, dict) or header.get("format") != _FORMAT:
+        raise SnapshotError(f"{path}: not snapshot format {_FORMAT}")
+    return header, data[end + 1 :]
+
+
+@dataclass
+class SnapshotPlan:
+    """What a host needs to snapshot its engine at a clean stop: the WAL, the records the engine had
+    applied when the host got it (and the digest of the last), the digest of its configuration."""
+
+    wal_dir: Path
+    records: int
+    last: str
+    config: str
+
+    def save(self, engine: OmsEngine, journal: JournaledEngine) -> Path:
+        """Snapshot `engine`, which has since applied the records `journal` appended."""
+        if journal.journaled and journal.last_payload is not None:
+            last = record_digest(journal.last_ts, journal.last_payload)
+        else:
+            last = self.last
+        return write_snapshot(self.wal_dir, engine, self.records + journal.journaled, last, self.config)
+
+
+@dataclass
+class Resumed:
+    """The engine a start resumes with, and how it got there."""
+
+    engine: OmsEngine
+    records: int  # WAL records the state has applied
+    replayed: int  # of which replayed now (the rest came with the snapshot)
+    last: str  # digest of the last record ("" when the WAL is empty)
+    snapshot: str  # "used", or why not ("none", "another code version", ...)
+
+
+def resume(
+    wal_dir: str | Path,
+    catalog: InstrumentCatalog,
+    config: RiskConfig,
+    outputs: OmsOutputs | None = None,
+    fees: FeeSchedule | None = None,
+    venue_ids: dict[str, int] | None = None,
+) -> Resumed:
+    """The engine after every record of the WAL: from its snapshot plus the records after it when the
+    snapshot is this WAL's, else by replaying the whole WAL. Raises WalDamageError as replay_wal."""
+    out = outputs if outputs is not None else OutputCollector()
+    cfg = config_digest(catalog, config, fees, venue_ids)
+    engine, skip, last, why = None, 0, "", "none"
+    try:
+        found = read_snapshot(wal_dir)
+    except SnapshotError as e:
+        found, why = None, str(e)
+    if found is not None:
+        header, blob = found
+        if header.get("code") != code_digest():
+            why = "written by another code version"
+        elif header.get("config") != cfg:
+            why = "made with another configuration"
+        else:
+            try:
+                engine = pickle.loads(blob)
+            except Exception as e:  # a damaged file: the WAL is still the record
+                why = f"unreadable ({type(e).__name__}: {e})"
+            else:
+                skip, last, why = int(header["records"]), str(header["last"]), "used"
+    if engine is None:
+        return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why)
+    engine.out = out
+    damage: list[Damage] = []
+    count = 0
+    for ts, payload in wal_records(wal_dir, damage):
+        if count >= skip:
+            engine.on_message(ts, payload)
+        elif count == skip - 1 and record_digest(ts, payload) != last:
+            break  # not the record the snapshot ended with: another WAL
+        count += 1
+        if count >= skip:
+            last = record_digest(ts, payload)
+    if count < skip:
+        why = "not this WAL's (its records differ)"
+        return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why)
+    _check_damage(wal_dir, damage, engine)
+    return Resumed(engine, count, count - skip, last, "used")
+
+
+def _replay_all(
+    wal_dir: str | Path,
+    catalog: InstrumentCatalog,
+    config: RiskConfig,
+    out: OmsOutputs,
+    fees: FeeSchedule | None,
+    venue_ids: dict[str, int] | None,
+    why: str,
+) -> Resumed:
+    engine = OmsEngine(catalog, config, out, fees=fees, venue_ids=venue_ids)
+    damage: list[Damage] = []
+    count, last = 0, ""
+    for ts, payload in wal_records(wal_dir, damage):
+        engine.on_message(ts, payload)
+        count += 1
+        last = record_digest(ts, payload)
+    _check_damage(wal_dir, damage, engine)
+    return Resumed(engine, count, count, last, why)
+
+
+def _check_damage(wal_dir: str | Path, damage: list[Damage], engine: OmsEngine) -> None:
+    serious = [d for d in damage if d.loses_data and d.kind is not DamageKind.TORN_TAIL]
+    if serious:
+        raise WalDamageError(f"WAL {wal_dir}: {serious[0]} (replayed up to it: the state would be wrong)")
+    engine.counters["wal_torn_tail"] = sum(1 for d in damage if d.kind is DamageKind.TORN_TAIL)

@@ -1,0 +1,104 @@
+"""Engine snapshots: a start resumes from the snapshot of the last clean stop and replays only the
+records after it, with the state and outputs of a full replay; anything that does not match (another
+code version, configuration or WAL, a damaged file) replays the whole WAL instead, and says why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.journal import FsyncPolicy
+from core.oms.outputs import OutputCollector
+from core.oms.snapshot import SNAPSHOT_FILE, Resumed, SnapshotPlan, config_digest, read_snapshot, resume
+from core.oms.wal import JournaledEngine, open_wal, replay_wal
+from tests.core.oms.harness import CATALOG, VENUES, config, state_of
+from tests.core.oms.test_wal import busy_session
+
+
+def _session(wal: Path, inputs: list, cfg, *, clean_stop: bool = True) -> Resumed:
+    """What the oms daemon does: open the WAL, resume from it, journal and apply `inputs`, and at a
+    clean stop save the engine snapshot (a crash saves nothing)."""
+    with open_wal(wal, "test", FsyncPolicy.never()) as writer:
+        r = resume(wal, CATALOG, cfg, OutputCollector(), venue_ids=VENUES)
+        plan = SnapshotPlan(wal, r.records, r.last, config_digest(CATALOG, cfg, None, VENUES))
+        host = JournaledEngine(r.engine, writer)
+        for ts, payload in inputs:
+            host.on_message(ts, payload)
+    if clean_stop:
+        plan.save(r.engine, host)
+    return r
+
+
+@pytest.mark.parametrize("split", [0.05, 0.5, 0.95])
+def test_resuming_from_a_snapshot_gives_the_state_and_outputs_of_a_full_replay(tmp_path: Path, split: float):
+    d = busy_session()
+    wal = tmp_path / "wal"
+    k = int(len(d.inputs) * split)
+    first = _session(wal, d.inputs[:k], d.config)
+    assert first.snapshot == "none" and first.records == 0 and (wal / SNAPSHOT_FILE).exists()
+    second = _session(wal, d.inputs[k:], d.config)
+    assert second.snapshot == "used" and second.replayed == 0 and second.records > 0
+
+    third = resume(wal, CATALOG, d.config, venue_ids=VENUES)
+    assert third.snapshot == "used" and third.replayed == 0
+    assert state_of(third.engine) == state_of(replay_wal(wal, CATALOG, d.config, venue_ids=VENUES))
+    assert state_of(third.engine) == state_of(d.engine)
+
+    # a crash after more inputs: the snapshot, then the records journaled after it
+    tail = [(ts + 10**12, payload) for ts, payload in d.inputs[-6:]]
+    _session(wal, tail, d.config, clean_stop=False)
+    out = OutputCollector()
+    after_crash = resume(wal, CATALOG, d.config, out, venue_ids=VENUES)
+    full_out = OutputCollector()
+    full = replay_wal(wal, CATALOG, d.config, full_out, venue_ids=VENUES)
+    journaled_tail = after_crash.records - third.records
+    assert after_crash.snapshot == "used" and after_crash.replayed == journaled_tail > 0
+    assert state_of(after_crash.engine) == state_of(full)
+    # the records replayed on top of the snapshot made the outputs the full replay made for them
+    assert out.outputs and out.outputs == full_out.outputs[len(full_out.outputs) - len(out.outputs) :]
+
+
+def _snapshotted(tmp_path: Path) -> tuple[Path, list, object]:
+    d = busy_session()
+    wal = tmp_path / "wal"
+    _session(wal, d.inputs, d.config)
+    return wal, d.inputs, d.config
+
+
+def _edit_header(wal: Path, **changes: object) -> None:
+    path = wal / SNAPSHOT_FILE
+    data = path.read_bytes()
+    first = data.index(b"\n") + 1
+    end = data.index(b"\n", first)
+    header = json.loads(data[first:end]) | changes
+    path.write_bytes(data[:first] + json.dumps(header).encode() + data[end:])
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda wal: _edit_header(wal, code="0" * 64), "written by another code version"),
+        (lambda wal: _edit_header(wal, last="0" * 64), "not this WAL's (its records differ)"),
+        (lambda wal: _edit_header(wal, records=10**9), "not this WAL's (its records differ)"),
+        (lambda wal: (wal / SNAPSHOT_FILE).write_bytes(b"junk"), "is not an oms snapshot"),
+        (lambda wal: _edit_header(wal, format=99), "not snapshot format 1"),
+        (lambda wal: (wal / SNAPSHOT_FILE).unlink(), "none"),
+    ],
+)
+def test_a_snapshot_that_does_not_match_replays_the_whole_wal_and_says_why(tmp_path: Path, damage, why):
+    wal, _inputs, cfg = _snapshotted(tmp_path)
+    damage(wal)
+    r = resume(wal, CATALOG, cfg, venue_ids=VENUES)
+    assert why in r.snapshot and r.replayed == r.records > 0
+    assert state_of(r.engine) == state_of(replay_wal(wal, CATALOG, cfg, venue_ids=VENUES))
+
+
+def test_a_snapshot_made_with_another_configuration_is_not_used(tmp_path: Path):
+    wal, _inputs, cfg = _snapshotted(tmp_path)
+    other = config({"price_band_bps": "299"})
+    r = resume(wal, CATALOG, other, venue_ids=VENUES)
+    assert r.snapshot == "made with another configuration" and r.replayed == r.records
+    assert read_snapshot(wal) is not None  # left in place: the right configuration can still use it
+    assert resume(wal, CATALOG, cfg, venue_ids=VENUES).snapshot == "used"
