@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.instruments import InstrumentCatalog
-from core.journal import Damage, DamageKind
+from core.journal import Damage
 from core.oms.engine import OmsEngine
 from core.oms.fees import FeeSchedule
 from core.oms.outputs import OmsOutputs, OutputCollector
-from core.oms.wal import JournaledEngine, WalDamageError, wal_records
+from core.oms.wal import JournaledEngine, check_replay_damage, wal_records
 from core.risk.config import RiskConfig
 
 SNAPSHOT_FILE = "engine.snapshot"
@@ -194,7 +194,7 @@ def resume(
     if count < skip:
         why = "not this WAL's (its records differ)"
         return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why)
-    _check_damage(wal_dir, damage, engine)
+    check_replay_damage(wal_dir, damage, engine)
     return Resumed(engine, count, count - skip, last, "used")
 
 
@@ -214,12 +214,5 @@ def _replay_all(
         engine.on_message(ts, payload)
         count += 1
         last = record_digest(ts, payload)
-    _check_damage(wal_dir, damage, engine)
+    check_replay_damage(wal_dir, damage, engine)
     return Resumed(engine, count, count, last, why)
-
-
-def _check_damage(wal_dir: str | Path, damage: list[Damage], engine: OmsEngine) -> None:
-    serious = [d for d in damage if d.loses_data and d.kind is not DamageKind.TORN_TAIL]
-    if serious:
-        raise WalDamageError(f"WAL {wal_dir}: {serious[0]} (replayed up to it: the state would be wrong)")
-    engine.counters["wal_torn_tail"] = sum(1 for d in damage if d.kind is DamageKind.TORN_TAIL)

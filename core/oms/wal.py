@@ -188,8 +188,14 @@ def replay_wal(
     cfg = config if config is not None else load_risk_config(catalog=cat)
     damage: list[Damage] = []
     engine = replay(wal_records(journal_dir, damage), cat, cfg, outputs, fees, venue_ids)
+    check_replay_damage(journal_dir, damage, engine)
+    return engine
+
+
+def check_replay_damage(journal_dir: str | Path, damage: list[Damage], engine: OmsEngine) -> None:
+    """WalDamageError when records were lost anywhere but a torn tail; a torn tail is counted in the
+    engine's counters ("wal_torn_tail")."""
     serious = [d for d in damage if d.loses_data and d.kind is not DamageKind.TORN_TAIL]
     if serious:
         raise WalDamageError(f"WAL {journal_dir}: {serious[0]} (replayed up to it: the state would be wrong)")
     engine.counters["wal_torn_tail"] = sum(1 for d in damage if d.kind is DamageKind.TORN_TAIL)
-    return engine
