@@ -45,7 +45,7 @@ class HeartbeatPublisher:
         self.seq = 0
         self.sent = 0
         self.started_ns = clock.time_ns()
-        self._next_ns = 0
+        self.next_due_ns = 0
         self._buf = bytearray(8192)
 
     def on_start(self) -> None:
@@ -53,17 +53,20 @@ class HeartbeatPublisher:
 
     def do_work(self) -> int:
         now = self.clock.time_ns()
-        if now < self._next_ns:
+        if now < self.next_due_ns:
             return 0
-        self._next_ns = now + self.interval_ns
+        self.next_due_ns = now + self.interval_ns
         self.beat(now)
         return 1
 
-    def beat(self, now: int | None = None) -> bool:
-        """Publish one heartbeat now (also used for the final Stopping beat)."""
+    def beat(self, now: int | None = None, extra: dict[str, int] | None = None) -> bool:
+        """Publish one heartbeat now (also used for the final Stopping beat); `extra` counters first."""
         now = self.clock.time_ns() if now is None else now
         self.seq += 1
-        items = sorted(list(self.counters().items())[:MAX_COUNTERS])
+        counters = self.counters()
+        if extra:
+            counters = {**extra, **counters}
+        items = sorted(list(counters.items())[:MAX_COUNTERS])
         length = Heartbeat.encode(
             self._buf,
             0,

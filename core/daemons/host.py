@@ -20,7 +20,7 @@ from core.agent.clock import Clock, SystemClock
 from core.agent.idle import WakeIdle, parse_idle_strategy
 from core.agent.runner import ErrorPolicy
 from core.agent.signals import run_agents_main
-from core.bus.client import BusClient
+from core.bus.client import BusClient, DeskNotRunning
 from core.bus.doorbell import DoorbellSignal
 from core.codec.messages import DaemonState
 from core.daemons.heartbeat import HeartbeatPublisher
@@ -78,6 +78,23 @@ class DaemonHost:
         out.update((k, v) for k, v in bus.items() if v and k not in out)
         out.update((k, v) for k, v in bus.items() if k not in out)
         return out
+
+    def still_starting(self, progress: dict[str, int] | None = None) -> bool:
+        """Tell the supervisor that a long start (an oms replaying its WAL) is still under way: a
+        heartbeat with state Starting, at most one per heartbeat interval, carrying `progress` as
+        counters. The supervisor extends the daemon's start-up deadline at each one (it waits for
+        Running). Connects the bus first when it must; False when no heartbeat went out (no driver
+        yet, or not due)."""
+        hb = self.heartbeat
+        now = self.clock.time_ns()
+        if now < hb.next_due_ns:
+            return False
+        try:
+            self.bus.connect()
+        except DeskNotRunning:
+            return False
+        hb.next_due_ns = now + hb.interval_ns
+        return hb.beat(now, progress)
 
     def next_deadline_ns(self) -> int | None:
         """The earliest timer of the daemon's agents (those with `next_deadline_ns()`, on the host's clock):

@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from core.oms.wal import JournaledEngine, check_replay_damage, wal_records
 from core.risk.config import RiskConfig
 
 SNAPSHOT_FILE = "engine.snapshot"
+PROGRESS_EVERY = 512  # records replayed between progress calls
 _MAGIC = b"aerodesk oms snapshot\n"
 _FORMAT = 1
 _CORE = Path(__file__).resolve().parents[1]  # the `core` package
@@ -155,9 +157,11 @@ def resume(
     outputs: OmsOutputs | None = None,
     fees: FeeSchedule | None = None,
     venue_ids: dict[str, int] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> Resumed:
     """The engine after every record of the WAL: from its snapshot plus the records after it when the
-    snapshot is this WAL's, else by replaying the whole WAL. Raises WalDamageError as replay_wal."""
+    snapshot is this WAL's, else by replaying the whole WAL. Raises WalDamageError as replay_wal.
+    `progress(records replayed so far)` is called every PROGRESS_EVERY records replayed."""
     out = outputs if outputs is not None else OutputCollector()
     cfg = config_digest(catalog, config, fees, venue_ids)
     engine, skip, last, why = None, 0, "", "none"
@@ -179,13 +183,15 @@ def resume(
             else:
                 skip, last, why = int(header["records"]), str(header["last"]), "used"
     if engine is None:
-        return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why)
+        return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why, progress)
     engine.out = out
     damage: list[Damage] = []
     count = 0
     for ts, payload in wal_records(wal_dir, damage):
         if count >= skip:
             engine.on_message(ts, payload)
+            if progress is not None and (count - skip) % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+                progress(count - skip + 1)
         elif count == skip - 1 and record_digest(ts, payload) != last:
             break  # not the record the snapshot ended with: another WAL
         count += 1
@@ -193,7 +199,7 @@ def resume(
             last = record_digest(ts, payload)
     if count < skip:
         why = "not this WAL's (its records differ)"
-        return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why)
+        return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why, progress)
     check_replay_damage(wal_dir, damage, engine)
     return Resumed(engine, count, count - skip, last, "used")
 
@@ -206,6 +212,7 @@ def _replay_all(
     fees: FeeSchedule | None,
     venue_ids: dict[str, int] | None,
     why: str,
+    progress: Callable[[int], object] | None,
 ) -> Resumed:
     engine = OmsEngine(catalog, config, out, fees=fees, venue_ids=venue_ids)
     damage: list[Damage] = []
@@ -214,5 +221,7 @@ def _replay_all(
         engine.on_message(ts, payload)
         count += 1
         last = record_digest(ts, payload)
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
     check_replay_damage(wal_dir, damage, engine)
     return Resumed(engine, count, count, last, why)

@@ -6,6 +6,10 @@ and stderr appended to <logs>/NAME.log, a session of its own so a terminal's Ctr
 supervisor, which stops the daemons in order). Each daemon must send its first heartbeat within
 startup_timeout_ms before the next one starts. The desk is up when all have.
 
+A daemon whose start takes long (an oms replaying a long WAL) sends heartbeats with state Starting
+meanwhile: each one extends its start-up deadline by startup_timeout_ms; it counts as up at its first
+Running heartbeat.
+
 Watch (one loop, ~20 ms period, sleeping in between): heartbeats from an untethered observer of the
 heartbeats stream (only those from the pid it started count), child exits (Popen.poll), the driver.
 A daemon that exits, or stays silent for heartbeat_timeout_ms (it is then stopped: SIGTERM, SIGKILL
@@ -278,7 +282,19 @@ class Supervisor:
             return
         state = slot.state
         if state == STARTING:
-            if slot.last_heartbeat is not None:
+            hb = slot.heartbeat
+            if slot.last_heartbeat is not None and hb is not None and hb.state == "Starting":
+                # a long start saying it is under way (an oms replaying its WAL): each such
+                # heartbeat gives it another startup_timeout_ms; it is running once it says so
+                slot.deadline = max(slot.deadline, slot.last_heartbeat + self._startup_s)
+                if now >= slot.deadline:
+                    self._failure(
+                        slot,
+                        now,
+                        "silent while starting: no heartbeat within startup_timeout_ms "
+                        f"({self.profile.startup_timeout_ms} ms) of its last Starting one",
+                    )
+            elif slot.last_heartbeat is not None:
                 self._set(slot, RUNNING)
                 log.info("%s: running (pid %d)", slot.name, slot.pid)
                 self._answer(slot, {"ok": True, "message": f"{slot.name} running", "pid": slot.pid})

@@ -11,8 +11,16 @@ import pytest
 
 from core.journal import FsyncPolicy
 from core.oms.outputs import OutputCollector
-from core.oms.snapshot import SNAPSHOT_FILE, Resumed, SnapshotPlan, config_digest, read_snapshot, resume
-from core.oms.wal import JournaledEngine, open_wal, replay_wal
+from core.oms.snapshot import (
+    PROGRESS_EVERY,
+    SNAPSHOT_FILE,
+    Resumed,
+    SnapshotPlan,
+    config_digest,
+    read_snapshot,
+    resume,
+)
+from core.oms.wal import JournaledEngine, clock_tick, open_wal, replay_wal
 from tests.core.oms.harness import CATALOG, VENUES, config, state_of
 from tests.core.oms.test_wal import busy_session
 
@@ -102,3 +110,13 @@ def test_a_snapshot_made_with_another_configuration_is_not_used(tmp_path: Path):
     assert r.snapshot == "made with another configuration" and r.replayed == r.records
     assert read_snapshot(wal) is not None  # left in place: the right configuration can still use it
     assert resume(wal, CATALOG, cfg, venue_ids=VENUES).snapshot == "used"
+
+
+def test_a_long_replay_reports_its_progress(tmp_path: Path):
+    wal, cfg = tmp_path / "wal", config()
+    ticks = [(ts, clock_tick(ts)) for ts in range(10**15, 10**15 + 1_200 * 10**6, 10**6)]
+    _session(wal, ticks, cfg, clean_stop=False)  # a crash: no snapshot, the whole WAL is replayed
+    seen: list[int] = []
+    r = resume(wal, CATALOG, cfg, venue_ids=VENUES, progress=seen.append)
+    assert r.snapshot == "none" and r.records == len(ticks)
+    assert seen == list(range(PROGRESS_EVERY, len(ticks) + 1, PROGRESS_EVERY))  # 512, 1024
