@@ -147,7 +147,7 @@ class Resumed:
     records: int  # WAL records the state has applied
     replayed: int  # of which replayed now (the rest came with the snapshot)
     last: str  # digest of the last record ("" when the WAL is empty)
-    snapshot: str  # "used", or why not ("none", "another code version", ...)
+    snapshot: str  # "used", or why not ("none", "written by another code version", ...)
 
 
 def resume(
@@ -177,11 +177,12 @@ def resume(
             why = "made with another configuration"
         else:
             try:
+                skip, last = int(header["records"]), str(header["last"])
                 engine = pickle.loads(blob)
             except Exception as e:  # a damaged file: the WAL is still the record
-                why = f"unreadable ({type(e).__name__}: {e})"
+                engine, skip, last, why = None, 0, "", f"unreadable ({type(e).__name__}: {e})"
             else:
-                skip, last, why = int(header["records"]), str(header["last"]), "used"
+                why = "used"
     if engine is None:
         return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why, progress)
     engine.out = out

@@ -84,6 +84,10 @@ def _edit_header(wal: Path, **changes: object) -> None:
     path.write_bytes(data[:first] + json.dumps(header).encode() + data[end:])
 
 
+def _truncate(path: Path, size: int) -> None:
+    path.write_bytes(path.read_bytes()[:size])
+
+
 @pytest.mark.parametrize(
     ("damage", "why"),
     [
@@ -92,6 +96,8 @@ def _edit_header(wal: Path, **changes: object) -> None:
         (lambda wal: _edit_header(wal, records=10**9), "not this WAL's (its records differ)"),
         (lambda wal: (wal / SNAPSHOT_FILE).write_bytes(b"junk"), "is not an oms snapshot"),
         (lambda wal: _edit_header(wal, format=99), "not snapshot format 1"),
+        (lambda wal: _edit_header(wal, records="many"), "unreadable (ValueError"),
+        (lambda wal: _truncate(wal / SNAPSHOT_FILE, 200), "unreadable"),
         (lambda wal: (wal / SNAPSHOT_FILE).unlink(), "none"),
     ],
 )
