@@ -82,6 +82,7 @@ class MarketDataPublisher:
     ) -> None:
         self.role_name = role_name
         self.feed = feed
+        self._next_event = getattr(feed, "next_event_ns", None)  # optional: timed feeds tell their next event
         self.publisher = publisher
         self.clock = clock
         self.config = config
@@ -165,7 +166,7 @@ class MarketDataPublisher:
         """The feed's next event, when it can tell (the synthetic market can; a recorded file polls)."""
         if not self._started or self._pending:
             return None
-        next_event = getattr(self.feed, "next_event_ns", None)
+        next_event = self._next_event
         return next_event() if next_event is not None else None
 
     def on_close(self) -> None:

@@ -188,20 +188,21 @@ def resume(
     engine.out = out
     damage: list[Damage] = []
     count = 0
-    for ts, payload in wal_records(wal_dir, damage):
+    record: tuple[int, bytes] | None = None  # the last one read: only its digest is kept
+    for record in wal_records(wal_dir, damage):
         if count >= skip:
-            engine.on_message(ts, payload)
+            engine.on_message(*record)
             if progress is not None and (count - skip) % PROGRESS_EVERY == PROGRESS_EVERY - 1:
                 progress(count - skip + 1)
-        elif count == skip - 1 and record_digest(ts, payload) != last:
+        elif count == skip - 1 and record_digest(*record) != last:
             break  # not the record the snapshot ended with: another WAL
         count += 1
-        if count >= skip:
-            last = record_digest(ts, payload)
     if count < skip:
         why = "not this WAL's (its records differ)"
         return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why, progress)
     check_replay_damage(wal_dir, damage, engine)
+    if count > skip and record is not None:
+        last = record_digest(*record)
     return Resumed(engine, count, count - skip, last, "used")
 
 
@@ -217,12 +218,12 @@ def _replay_all(
 ) -> Resumed:
     engine = OmsEngine(catalog, config, out, fees=fees, venue_ids=venue_ids)
     damage: list[Damage] = []
-    count, last = 0, ""
-    for ts, payload in wal_records(wal_dir, damage):
-        engine.on_message(ts, payload)
+    count = 0
+    record: tuple[int, bytes] | None = None  # the last one read: only its digest is kept
+    for record in wal_records(wal_dir, damage):
+        engine.on_message(*record)
         count += 1
-        last = record_digest(ts, payload)
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
     check_replay_damage(wal_dir, damage, engine)
-    return Resumed(engine, count, count, last, why)
+    return Resumed(engine, count, count, record_digest(*record) if record is not None else "", why)

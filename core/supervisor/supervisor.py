@@ -282,28 +282,25 @@ class Supervisor:
             return
         state = slot.state
         if state == STARTING:
-            hb = slot.heartbeat
-            if slot.last_heartbeat is not None and hb is not None and hb.state == "Starting":
-                # a long start saying it is under way (an oms replaying its WAL): each such
-                # heartbeat gives it another startup_timeout_ms; it is running once it says so
-                slot.deadline = max(slot.deadline, slot.last_heartbeat + self._startup_s)
-                if now >= slot.deadline:
-                    self._failure(
-                        slot,
-                        now,
-                        "silent while starting: no heartbeat within startup_timeout_ms "
-                        f"({self.profile.startup_timeout_ms} ms) of its last Starting one",
-                    )
-            elif slot.last_heartbeat is not None:
+            hb, last = slot.heartbeat, slot.last_heartbeat
+            if last is not None and hb is not None and hb.state != "Starting":
                 self._set(slot, RUNNING)
                 log.info("%s: running (pid %d)", slot.name, slot.pid)
                 self._answer(slot, {"ok": True, "message": f"{slot.name} running", "pid": slot.pid})
-            elif now >= slot.deadline:
-                self._failure(
-                    slot,
-                    now,
-                    f"no heartbeat within startup_timeout_ms ({self.profile.startup_timeout_ms} ms)",
-                )
+            else:
+                if last is not None:
+                    # a long start saying it is under way (an oms replaying its WAL): each Starting
+                    # heartbeat gives it another startup_timeout_ms; it is running once it says so
+                    slot.deadline = max(slot.deadline, last + self._startup_s)
+                if now >= slot.deadline:
+                    budget = f"startup_timeout_ms ({self.profile.startup_timeout_ms} ms)"
+                    self._failure(
+                        slot,
+                        now,
+                        f"no heartbeat within {budget}"
+                        if last is None
+                        else f"silent while starting: no heartbeat within {budget} of its last Starting one",
+                    )
         elif state == RUNNING:
             last = slot.last_heartbeat or now
             if now - last > self._timeout_s:

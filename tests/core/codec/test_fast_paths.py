@@ -66,6 +66,24 @@ def _stream(m: ModuleType) -> list[bytes]:
     ]
 
 
+def _schema(package: str, schema_id: int, byte_order: str, messages: str) -> str:
+    """A schema of the standard message header and group dimension, and `messages`."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<sbe:messageSchema xmlns:sbe="http://fixprotocol.io/2016/sbe" package="{package}" id="{schema_id}"
+                   version="0" byteOrder="{byte_order}">
+  <types>
+    <composite name="messageHeader">
+      <type name="blockLength" primitiveType="uint16"/><type name="templateId" primitiveType="uint16"/>
+      <type name="schemaId" primitiveType="uint16"/><type name="version" primitiveType="uint16"/>
+    </composite>
+    <composite name="groupSizeEncoding">
+      <type name="blockLength" primitiveType="uint16"/><type name="numInGroup" primitiveType="uint16"/>
+    </composite>
+  </types>
+  {messages}
+</sbe:messageSchema>"""
+
+
 def _same_view(a: object, b: object) -> None:
     assert type(a) is type(b)
     assert a.encoded_length == b.encoded_length  # type: ignore[attr-defined]
@@ -219,23 +237,15 @@ def test_wide_entries_beyond_the_unroll_limit_are_looped_but_cached(
 ) -> None:
     fields = "".join(f'<field name="f{i}" id="{i + 1}" type="int32"/>' for i in range(12))
     mod = generate(
-        f"""<?xml version="1.0" encoding="UTF-8"?>
-<sbe:messageSchema xmlns:sbe="http://fixprotocol.io/2016/sbe" package="wide" id="5" version="0"
-                   byteOrder="bigEndian">
-  <types>
-    <composite name="messageHeader">
-      <type name="blockLength" primitiveType="uint16"/><type name="templateId" primitiveType="uint16"/>
-      <type name="schemaId" primitiveType="uint16"/><type name="version" primitiveType="uint16"/>
-    </composite>
-    <composite name="groupSizeEncoding">
-      <type name="blockLength" primitiveType="uint16"/><type name="numInGroup" primitiveType="uint16"/>
-    </composite>
-  </types>
-  <sbe:message name="Wide" id="1">
+        _schema(
+            "wide",
+            5,
+            "bigEndian",
+            f"""<sbe:message name="Wide" id="1">
     <field name="a" id="1" type="uint8"/>
     <group name="lines" id="10">{fields}</group>
-  </sbe:message>
-</sbe:messageSchema>"""
+  </sbe:message>""",
+        )
     )
     for count in (3, 200):  # 36 values are unrolled; 2,400 exceed the unroll limit
         rows = [tuple(range(i, i + 12)) for i in range(count)]
@@ -404,19 +414,16 @@ def test_templates_sharing_their_low_byte_are_told_apart_by_their_header(
 ) -> None:
     """Ids 1 and 257 share their low byte: neither takes the byte (keyed way, one header read); id 2
     owns its byte in either byte order (no header read)."""
-    m = generate(f"""<?xml version="1.0" encoding="UTF-8"?>
-<sbe:messageSchema xmlns:sbe="http://fixprotocol.io/2016/sbe" package="shared" id="9" version="0"
-                   byteOrder="{order}">
-  <types>
-    <composite name="messageHeader">
-      <type name="blockLength" primitiveType="uint16"/><type name="templateId" primitiveType="uint16"/>
-      <type name="schemaId" primitiveType="uint16"/><type name="version" primitiveType="uint16"/>
-    </composite>
-  </types>
-  <sbe:message name="A" id="1"><field name="x" id="1" type="int64"/></sbe:message>
+    m = generate(
+        _schema(
+            "shared",
+            9,
+            order,
+            """<sbe:message name="A" id="1"><field name="x" id="1" type="int64"/></sbe:message>
   <sbe:message name="B" id="257"><field name="y" id="1" type="int32"/></sbe:message>
-  <sbe:message name="C" id="2"><field name="z" id="1" type="uint8"/></sbe:message>
-</sbe:messageSchema>""")
+  <sbe:message name="C" id="2"><field name="z" id="1" type="uint8"/></sbe:message>""",
+        )
+    )
     a, b, c = m.A.encode_bytes(-5), m.B.encode_bytes(7), m.C.encode_bytes(9)
     assert m._DIRECT[1] is None and m._DIRECT[2] is not None
     reads = _HeaderReads(m, monkeypatch)
