@@ -82,8 +82,14 @@ def test_the_pairs_trader_trades_both_legs_on_the_correlated_market(desk: Desk) 
         timeout=PAIRS_BOUND_S,
     )
     assert legs
-    _, strategies = watch(desk)
-    pairs = strategies[PAIRS].counters
+
+    def counted() -> dict[str, int] | None:
+        # the oms books a fill before the strategy reads its report: under load its heartbeat can
+        # trail the positions by more than one watch window, so wait for it to count the fills
+        hb = watch(desk)[1].get(PAIRS)
+        return hb.counters if hb is not None and hb.counters["fills"] >= 2 else None
+
+    pairs = desk.wait_for(counted, "the pairs trader's heartbeat to count its fills")
     assert pairs["fills"] >= 2 and pairs["orders"] >= 2 and pairs["errors"] == 0
 
 
