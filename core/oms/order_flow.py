@@ -173,7 +173,7 @@ class OrderFlow(EngineState):
             self.now,
         )
         self.next_order_id += 1
-        self.cl_ord_ids[key] = order.order_id
+        self._remember_cl_ord_id(key, order.order_id)
         self._add_order(order)
         self.out.venue_order(
             order.venue_id,
@@ -226,6 +226,9 @@ class OrderFlow(EngineState):
         return ""
 
     def _refuse(self, req: OrderRequest, reason: Reason, text: str, breach: Breach | None = None) -> None:
+        key = (req.strategy_id, req.cl_ord_id)
+        if self.cl_ord_ids.get(key) == 0:  # its own id (not a duplicate of an order's): remembered a while
+            self._remember_cl_ord_id(key, 0)
         inst_id = req.instrument_id
         self.out.execution_report(
             wire.execution_report(
@@ -301,7 +304,7 @@ class OrderFlow(EngineState):
         elif order.status in (OrdStatus.PendingCancel, OrdStatus.PendingReplace):
             problem, reason = f"order is {order.status.name}", Reason.Other
         if m.clOrdId and (sid, m.clOrdId) not in self.cl_ord_ids:
-            self.cl_ord_ids[(sid, m.clOrdId)] = order.order_id if order else 0
+            self._remember_cl_ord_id((sid, m.clOrdId), order.order_id if order else 0)
         if problem:
             self._request_refused(m, order, ExecType.CancelRejected, reason, problem)
             return
@@ -383,7 +386,8 @@ class OrderFlow(EngineState):
                 problem, reason = f"new price {price} invalid", Reason.InvalidOrder
             elif order.ord_type == OrdType.Market and price is not None:
                 problem, reason = "a market order carries no price", Reason.InvalidOrder
-        self.cl_ord_ids.setdefault((sid, m.clOrdId), order.order_id if order else 0)
+        if (sid, m.clOrdId) not in self.cl_ord_ids:
+            self._remember_cl_ord_id((sid, m.clOrdId), order.order_id if order else 0)
         if not problem:
             assert order is not None
             breach = self._check_replace(order, price, qty)

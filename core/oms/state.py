@@ -67,9 +67,15 @@ class EngineState:
         self.orders: dict[int, Order] = {}  # working orders and the last `finished_memory` finished ones
         self.working: dict[int, Order] = {}  # working orders by orderId, oldest first
         self.finished: OrderedDict[int, None] = OrderedDict()
+        # Request ids and applied executions are remembered as long as their order is (working, or among
+        # the last `finished_memory` finished ones), so a long session's memory stays bounded.
         self.cl_ord_ids: dict[tuple[int, int], int] = {}  # (strategy, clOrdId) -> orderId (0: refused)
+        self._cl_ord_keys: dict[int, list[tuple[int, int]]] = {}  # orderId -> its keys in cl_ord_ids
+        self._refused_ids: OrderedDict[tuple[int, int], None] = OrderedDict()  # the last refused ones
         self.working_count = 0
-        self.seen_exec: dict[int, set[tuple[int, int]]] = {}  # venue id -> (orderId, execId) applied
+        self.seen_exec: dict[int, set[tuple[int, int]]] = {}  # orderId -> (venueId, execId) applied
+        # (venueId, orderId, execId) of reports for orders the oms does not know, the last ones
+        self.unknown_exec: OrderedDict[tuple[int, int, int], None] = OrderedDict()
 
         self.exposure = ExposureBook(config, catalog)
         self.kill = KillSwitch()
@@ -283,12 +289,41 @@ class EngineState:
             while len(self.finished) > self.finished_memory:
                 old, _ = self.finished.popitem(last=False)
                 if old not in self.working:
-                    self.orders.pop(old, None)
+                    self._forget_order(old)
         elif order.working and not working_before:  # a restatement brought a finished order back
             self.working_count += 1
             self.working[order.order_id] = order
             self.risk.open_orders[order.strategy_id] = self.risk.open_orders.get(order.strategy_id, 0) + 1
             self.finished.pop(order.order_id, None)
+
+    def _forget_order(self, order_id: int) -> None:
+        """Drops a finished order and what is remembered for it: its request ids and executions. A late
+        report for it is then an unknown-order report (counted, reported, never booked)."""
+        self.orders.pop(order_id, None)
+        self.seen_exec.pop(order_id, None)
+        ids = self.cl_ord_ids
+        for key in self._cl_ord_keys.pop(order_id, ()):
+            if ids.get(key) == order_id:
+                del ids[key]
+
+    def _remember_cl_ord_id(self, key: tuple[int, int], order_id: int) -> None:
+        """Records a request id for an order (0: the request was refused). Ids of refused requests are
+        remembered for the last `finished_memory` of them."""
+        self.cl_ord_ids[key] = order_id
+        if order_id:
+            keys = self._cl_ord_keys.get(order_id)
+            if keys is None:
+                self._cl_ord_keys[order_id] = [key]
+            else:
+                keys.append(key)
+            return
+        refused = self._refused_ids
+        refused[key] = None
+        refused.move_to_end(key)
+        if len(refused) > self.finished_memory:
+            old, _ = refused.popitem(last=False)
+            if self.cl_ord_ids.get(old) == 0:
+                del self.cl_ord_ids[old]
 
     def _working_orders(
         self, strategy_id: int = 0, instrument_id: int = 0, account_id: int = 0

@@ -10,7 +10,9 @@ Reports arrive duplicated and out of order; none is ever applied twice:
   a refused cancel or replace that the fill overtook;
 - a fill after a cancel was acknowledged is still booked (it happened: late_fills), the status stays;
 - a report for an order the oms does not know is counted and reported (RiskEvent, Reason.UnknownOrder),
-  never booked; reconciliation restates such differences;
+  never booked; reconciliation restates such differences. Executions are remembered with their order
+  (working, or among the last `finished_memory` finished ones): a late duplicate for an order already
+  forgotten is an unknown-order report, still never booked;
 - a report that would make a transition the state machine refuses is counted and reported
   (invalid_reports), and changes nothing.
 """
@@ -29,20 +31,29 @@ _LIVE = (S.New, S.PartiallyFilled)
 
 class VenueReports(OrderFlow):
     def venue_report(self, m) -> None:
-        venue, exec_id = m.venueId, m.execId
+        venue, exec_id, order_id = m.venueId, m.execId, m.orderId
+        order = self.orders.get(order_id)
+        if order is None:
+            if exec_id:
+                unknown = self.unknown_exec
+                key3 = (venue, order_id, exec_id)
+                if key3 in unknown:
+                    self.counters["duplicate_reports"] += 1
+                    return
+                unknown[key3] = None
+                if len(unknown) > self.finished_memory:
+                    unknown.popitem(last=False)
+            self._unknown_report(m)
+            return
         if exec_id:
-            seen = self.seen_exec.get(venue)
+            seen = self.seen_exec.get(order_id)
             if seen is None:
-                seen = self.seen_exec[venue] = set()
-            key = (m.orderId, exec_id)
+                seen = self.seen_exec[order_id] = set()
+            key = (venue, exec_id)
             if key in seen:
                 self.counters["duplicate_reports"] += 1
                 return
             seen.add(key)
-        order = self.orders.get(m.orderId)
-        if order is None:
-            self._unknown_report(m)
-            return
         leaves, working = order.leaves, order.working
         et = m.execType
         try:
