@@ -73,7 +73,7 @@ class Ledger:
         self.marks[inst_id] = m
         for key in self.by_instrument.get(inst_id, ()):
             self.positions[key].mark = m
-        self._revalue(inst_id)
+        self._revalue(inst_id, marked=True)
 
     def settlement_to_desk(self, inst_id: int) -> Fraction | None:
         """Desk currency per unit of the instrument's settlement currency, None when not known."""
@@ -88,10 +88,15 @@ class Ledger:
         """Realized + unrealized - fees, settlement currency."""
         return p.realized + p.unrealized() - p.fees
 
-    def _revalue(self, inst_id: int) -> None:
+    def _revalue(self, inst_id: int, marked: bool = False) -> None:
         rate = self.settlement_to_desk(inst_id)
+        # A new mark leaves the value of a flat position alone unless its currency is priced by the mark
+        # (inverse): there is no open quantity to revalue and the fx rate is fixed.
+        skip_flat = marked and not self.scales[inst_id].inverse
         for key in self.by_instrument.get(inst_id, ()):
             p = self.positions[key]
+            if skip_flat and not p.net:
+                continue
             value = ZERO if rate is None else self.pnl(p) * rate
             old = self.pnl_desk.get(key, ZERO)
             if value == old:

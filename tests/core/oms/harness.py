@@ -456,3 +456,15 @@ def check_invariants(e: OmsEngine) -> None:
     assert e.exposure.gross == sum(
         e.exposure.contribution(i, e.exposure.mark2.get(i, 0)) for i in e.exposure.desk
     )
+    check_ledger(e)
+
+
+def check_ledger(e: OmsEngine) -> None:
+    """Each position's PnL in the desk currency, and the totals, as a revaluation from scratch gives."""
+    led = e.ledger
+    for key, p in led.positions.items():
+        rate = led.settlement_to_desk(key[2])
+        assert led.pnl_desk.get(key, 0) == (0 if rate is None else led.pnl(p) * rate), key
+    assert led.desk_total == sum(v for k, v in led.pnl_desk.items() if k[0] == "a")
+    for (kind, owner), total in led.totals.items():
+        assert total == sum(v for k, v in led.pnl_desk.items() if k[0] == kind and k[1] == owner)

@@ -10,7 +10,7 @@ from core.codec.messages import Decimal64, PositionUpdate, Side, TimeInForce
 from core.oms.fees import FeeSchedule
 from core.oms.money import from_decimal64
 from core.sim.config import load_venues
-from tests.core.oms.harness import BTC, PERP, SEC, SIM, Desk, config
+from tests.core.oms.harness import BTC, PERP, SEC, SIM, Desk, check_ledger, config
 
 MID = 6_000_000
 
@@ -91,3 +91,23 @@ def test_account_state_sums_strategies_of_the_account():
     states = {m.accountId: m for m in d.since(0, "account_state")}
     assert dec(states[1].unrealizedPnl) == 200 and dec(states[2].unrealizedPnl) == -100
     assert dec(states[1].netExposure) == 2 * 60_100 and dec(states[2].netExposure) == -60_100
+
+
+def test_a_flat_position_keeps_its_realized_pnl_as_the_mark_moves_unless_the_mark_prices_its_currency():
+    d = Desk(config())
+    d.book(BTC, MID - 50, MID + 50)
+    d.book(PERP, 499_995, 500_005)
+    fill(d, 1, BTC, Side.Buy, 10_000, MID)
+    fill(d, 2, BTC, Side.Sell, 10_000, MID + 10_000)  # flat, +100 USD realized
+    fill(d, 3, PERP, Side.Buy, 10, 500_000)
+    fill(d, 4, PERP, Side.Sell, 10, 1_000_000)  # flat, +0.01 BTC realized
+    led = d.engine.ledger
+    btc, perp = ("s", 1, BTC), ("s", 1, PERP)
+    assert led.pnl_desk[btc] == 100 and led.pnl_desk[perp] == 500  # 0.01 BTC at the 50000 mark
+    for step in range(1, 4):
+        d.book(BTC, MID - 50 + 1_000 * step, MID + 50 + 1_000 * step)
+        d.book(PERP, 499_995 + 100_000 * step, 500_005 + 100_000 * step)
+        check_ledger(d.engine)
+    assert led.pnl_desk[btc] == 100  # the quote currency is the desk's: nothing to revalue
+    assert led.pnl_desk[perp] == 800  # 0.01 BTC, now marked at 80000
+    assert led.desk_total == 900
