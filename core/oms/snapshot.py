@@ -1,4 +1,4 @@
-"""Engine snapshots beside the WAL, so a start replays only what came after the last clean stop.
+"""Engine snapshots beside the WAL, so a start replays only what came after the last snapshot.
 
 The WAL outlives `down` / `up`, and without snapshots every start replays every input ever journaled
 (the demo journals about 190 a second), until the replay no longer fits the start-up budget. A clean
@@ -17,20 +17,29 @@ case (no snapshot, another code version or configuration, another WAL, an unread
 why and replays the whole WAL, as before. The snapshot is a cache, the WAL stays the record: state
 and outputs resumed from a snapshot are those of a full replay (tests/core/oms/test_snapshot.py).
 
+A running oms also snapshots every `snapshot_every` journaled records (PeriodicSnapshots), so a
+crash replays at most about that many records, not everything since the last clean stop.
+
 The file is written under a temporary name, fsynced and renamed. It is a pickle: it is only ever read
 from the desk's own data directory, which holds the WAL it stands for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import logging
 import os
 import pickle
+import signal
+import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from core.instruments import InstrumentCatalog
 from core.journal import Damage
@@ -39,6 +48,8 @@ from core.oms.fees import FeeSchedule
 from core.oms.outputs import OmsOutputs, OutputCollector
 from core.oms.wal import JournaledEngine, check_replay_damage, wal_records
 from core.risk.config import RiskConfig
+
+log = logging.getLogger("aerodesk.oms")
 
 SNAPSHOT_FILE = "engine.snapshot"
 PROGRESS_EVERY = 512  # records replayed between progress calls
@@ -78,16 +89,27 @@ def snapshot_path(wal_dir: str | Path) -> Path:
 def write_snapshot(wal_dir: str | Path, engine: OmsEngine, records: int, last: str, config: str) -> Path:
     """Pickle the engine's state (without its outputs) as the state after `records` WAL records, the
     last of which has digest `last`; atomic (temporary file, fsync, rename)."""
+    return write_snapshot_file(wal_dir, snapshot_bytes(engine, records, last, config))
+
+
+def snapshot_bytes(engine: OmsEngine, records: int, last: str, config: str) -> bytes:
+    """The snapshot file's contents: made on the engine's own thread (its state must not change under
+    the pickler)."""
     out, engine.out = engine.out, OutputCollector()  # outputs are the host's, never part of the state
     try:
         blob = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
     finally:
         engine.out = out
     header = {"format": _FORMAT, "records": records, "last": last, "code": code_digest(), "config": config}
+    return _MAGIC + json.dumps(header).encode() + b"\n" + blob
+
+
+def write_snapshot_file(wal_dir: str | Path, data: bytes) -> Path:
+    """Writes snapshot contents atomically: temporary file, fsync, rename, fsync of the directory."""
     path = snapshot_path(wal_dir)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # a writer's own: never two on one file
     with open(tmp, "wb") as f:
-        f.write(_MAGIC + json.dumps(header).encode() + b"\n" + blob)
+        f.write(data)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -132,11 +154,110 @@ class SnapshotPlan:
 
     def save(self, engine: OmsEngine, journal: JournaledEngine) -> Path:
         """Snapshot `engine`, which has since applied the records `journal` appended."""
+        return write_snapshot_file(self.wal_dir, self.contents(engine, journal))
+
+    def contents(self, engine: OmsEngine, journal: JournaledEngine) -> bytes:
+        """The snapshot of `engine` as it is now (it has since applied the records `journal` appended)."""
         if journal.journaled and journal.last_payload is not None:
             last = record_digest(journal.last_ts, journal.last_payload)
         else:
             last = self.last
-        return write_snapshot(self.wal_dir, engine, self.records + journal.journaled, last, self.config)
+        return snapshot_bytes(engine, self.records + journal.journaled, last, self.config)
+
+
+class PeriodicSnapshots:
+    """Snapshots a running engine every `every` journaled records, so a crash replays at most about
+    that many records at the next start, not everything since the last clean stop.
+
+    The engine must not pause for the pickle: on a long session it holds up to `finished_memory`
+    orders and pickling them takes seconds. So `maybe_save` forks, between two inputs, and the child
+    (a copy-on-write image of the engine as it is then) pickles and writes the file at a lower
+    priority and exits; the engine pauses only for the fork (`last_pause_ms`). The child touches
+    nothing but the engine's objects and the snapshot file, never a lock another thread may hold.
+    One child at a time; `poll()` reaps it (call it from the duty cycle), `wait()` before the final
+    snapshot of a clean stop. A failed child is counted; the WAL is still the record."""
+
+    def __init__(self, plan: SnapshotPlan, every: int, name: str = "oms") -> None:
+        self.plan = plan
+        self.every = every
+        self.name = name
+        self.saved = 0
+        self.failed = 0
+        self.last_pause_ms = 0.0  # how long the engine's thread stopped for the last snapshot (the fork)
+        self._taken_at = 0  # journal.journaled at the last snapshot taken
+        self._child = 0  # pid of the child writing a snapshot, 0 when none
+        self._child_records = 0
+        self._child_started = 0.0
+
+    def due(self, journal: JournaledEngine) -> bool:
+        return self.every > 0 and not self._child and journal.journaled - self._taken_at >= self.every
+
+    def maybe_save(self, engine: OmsEngine, journal: JournaledEngine) -> bool:
+        """Starts a snapshot when one is due; True when it did. Raises OSError if it cannot fork."""
+        self.poll()
+        if not self.due(journal):
+            return False
+        started = time.perf_counter()
+        with warnings.catch_warnings():  # "fork of a multi-threaded process": see the class doc
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _write_and_exit(self.plan, engine, journal)
+        self.last_pause_ms = (time.perf_counter() - started) * 1e3
+        self._child, self._child_started = pid, started
+        self._child_records = self.plan.records + journal.journaled
+        self._taken_at = journal.journaled
+        return True
+
+    def poll(self) -> None:
+        """Reaps the child when it is done, and counts and logs how it went."""
+        if self._child:
+            pid, status = os.waitpid(self._child, os.WNOHANG)
+            if pid:
+                self._done(status)
+
+    def wait(self, timeout_s: float = 60.0) -> None:
+        """Lets the child in flight finish (killed, and counted as failed, after `timeout_s`)."""
+        deadline = time.monotonic() + timeout_s
+        while self._child:
+            self.poll()
+            if self._child and time.monotonic() > deadline:
+                os.kill(self._child, signal.SIGKILL)
+                self._done(os.waitpid(self._child, 0)[1])
+            elif self._child:
+                time.sleep(0.01)
+
+    def _done(self, status: int) -> None:
+        code = os.waitstatus_to_exitcode(status)
+        records, took = self._child_records, time.perf_counter() - self._child_started
+        self._child = 0
+        if code == 0:
+            self.saved += 1
+            log.info(
+                "%s: engine snapshot at %d records saved in %.2f s (the engine paused %.1f ms for it)",
+                self.name,
+                records,
+                took,
+                self.last_pause_ms,
+            )
+        else:
+            self.failed += 1
+            why = f"exit code {code}" if code > 0 else f"signal {-code}"
+            log.error("%s: the engine snapshot at %d records failed (%s)", self.name, records, why)
+
+
+def _write_and_exit(plan: SnapshotPlan, engine: OmsEngine, journal: JournaledEngine) -> NoReturn:
+    """The forked child's whole life: write the snapshot, exit without any clean-up of the parent's."""
+    code = 1
+    try:
+        os.nice(10)  # the engine's process comes first
+        write_snapshot_file(plan.wal_dir, plan.contents(engine, journal))
+        code = 0
+    except BaseException as e:
+        with contextlib.suppress(BaseException):
+            os.write(2, f"engine snapshot: {type(e).__name__}: {e}\n".encode(errors="replace"))
+    finally:
+        os._exit(code)
 
 
 @dataclass
@@ -164,6 +285,8 @@ def resume(
     `progress(records replayed so far)` is called every PROGRESS_EVERY records replayed."""
     out = outputs if outputs is not None else OutputCollector()
     cfg = config_digest(catalog, config, fees, venue_ids)
+    for stale in Path(wal_dir).glob(f"{SNAPSHOT_FILE}.*.tmp"):  # left by a writer that was killed
+        stale.unlink(missing_ok=True)
     engine, skip, last, why = None, 0, "", "none"
     try:
         found = read_snapshot(wal_dir)

@@ -94,6 +94,7 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[Agent]:
             resumed.last,
             config_digest(running.catalog, running.risk, running.fees, running.venue_ids),
         ),
+        snapshot_every=cfg.snapshot_every,
     )
     return [agent]
 

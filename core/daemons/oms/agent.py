@@ -70,7 +70,7 @@ from core.journal import FsyncMode, JournalWriteError, JournalWriter
 from core.oms import wire
 from core.oms.engine import CLOCK_ROLE, OMS_CLIENT_ID, OmsEngine
 from core.oms.reference import ReferenceFeed
-from core.oms.snapshot import SnapshotPlan
+from core.oms.snapshot import PeriodicSnapshots, SnapshotPlan
 from core.oms.wal import JournaledEngine, clock_tick
 
 log = logging.getLogger("aerodesk.oms")
@@ -97,6 +97,7 @@ class OmsAgent:
         on_start_inputs: Callable[[], list[tuple[str, bytes]]] | None = None,
         replayed: int = 0,
         snapshot: SnapshotPlan | None = None,
+        snapshot_every: int = 0,
     ) -> None:
         self.role_name = role_name
         self.bus = bus
@@ -105,6 +106,12 @@ class OmsAgent:
         self.writer = writer
         self.journal = JournaledEngine(engine, writer)
         self.snapshot = snapshot  # saved at a clean stop (core/oms/snapshot.py)
+        # and every `snapshot_every` journaled records while running, so a crash replays at most that many
+        self.periodic = (
+            PeriodicSnapshots(snapshot, snapshot_every, f"oms {role_name}")
+            if snapshot is not None and snapshot_every > 0
+            else None
+        )
         self.heartbeat = heartbeat
         self.fragment_limit = fragment_limit
         self._on_start_inputs = on_start_inputs
@@ -203,13 +210,38 @@ class OmsAgent:
                 work += self.writer.do_work()
             except JournalWriteError as e:
                 self._wal_failed(e)
+        periodic = self.periodic
+        if periodic is not None:
+            periodic.poll()
+        if (
+            periodic is not None
+            and not self.wal_failing
+            and periodic.due(self.journal)
+            and self._state_is_the_wals()
+        ):
+            try:
+                self.writer.flush()  # a process crash then keeps every record the snapshot covers
+                periodic.maybe_save(self.engine, self.journal)
+            except JournalWriteError as e:
+                self._wal_failed(e)
+            except Exception as e:  # the WAL is the record: never a reason to stop
+                periodic.failed += 1
+                self._report.report("snapshot", f"oms {self.role_name}: engine snapshot failed: {e}")
+            work += 1
         return work
+
+    def _state_is_the_wals(self) -> bool:
+        """False once an input acted without being journaled (a kill while the WAL failed): from then
+        on the state is not what the WAL says, and no snapshot may claim it is."""
+        return not (self.c["wal.unjournaled"] or self.c["wal.unjournaled_kills"])
 
     def next_deadline_ns(self) -> int | None:
         """The engine's next deadline (dead-man, flatten, cancel retries, the daily roll ...)."""
         return self.engine.next_deadline()
 
     def on_close(self) -> None:
+        if self.periodic is not None:
+            self.periodic.wait()  # the final snapshot below replaces it
         self.outputs.flush()
         if self.outputs.held:
             log.warning("oms %s: %d outputs not sent at stop", self.role_name, self.outputs.held)
@@ -227,7 +259,7 @@ class OmsAgent:
         plan = self.snapshot
         if plan is None:
             return
-        if self.c["wal.unjournaled"] or self.c["wal.unjournaled_kills"]:
+        if not self._state_is_the_wals():
             log.warning("oms %s: no engine snapshot: inputs were applied unjournaled", self.role_name)
             return
         started = time.monotonic()
@@ -269,6 +301,10 @@ class OmsAgent:
             }
         )
         out.update((f"rej.{k}", v) for k, v in sorted(o.rejects.items()))
+        if self.periodic is not None:
+            out["snapshot.saved"] = self.periodic.saved
+            out["snapshot.failed"] = self.periodic.failed
+            out["snapshot.pause_ms"] = round(self.periodic.last_pause_ms)
         return out
 
     # -- inputs -----------------------------------------------------------------------------------

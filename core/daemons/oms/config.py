@@ -12,6 +12,8 @@ wal_dir = ""                    # "": <data>/<instance>/wal (<data>: $AERODESK_D
 segment_mb = 64                 # WAL segment size
 reconcile_timeout_ms = 5000     # how long new orders wait for the venues' reconciliation answers
 fragment_limit = 64             # messages per stream per duty cycle
+snapshot_every = 50000          # journaled records between engine snapshots while running (0: only at a
+                                # clean stop); a crash replays at most about this many at the next start
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class OmsDaemonConfig:
     reconcile_timeout_ms: int
     connect_wait_ms: int
     fragment_limit: int
+    snapshot_every: int = 50_000
 
 
 def parse_oms_config(t: Table) -> OmsDaemonConfig:
@@ -52,6 +55,7 @@ def parse_oms_config(t: Table) -> OmsDaemonConfig:
     reconcile = _bounded(t, "reconcile_timeout_ms", 5_000, 10, 600_000)
     connect_wait = _bounded(t, "connect_wait_ms", 10_000, 0, 600_000)
     fragments = _bounded(t, "fragment_limit", 64, 1, 1 << 16)
+    snapshot_every = _bounded(t, "snapshot_every", 50_000, 0, 1 << 40)
     t.reject_unknown()
     return OmsDaemonConfig(
         files=files,
@@ -61,6 +65,7 @@ def parse_oms_config(t: Table) -> OmsDaemonConfig:
         reconcile_timeout_ms=reconcile,
         connect_wait_ms=connect_wait,
         fragment_limit=fragments,
+        snapshot_every=snapshot_every,
     )
 
 

@@ -6,6 +6,7 @@ risk file changed between two runs, a second oms on a locked WAL, a damaged WAL,
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shutil
 import signal
@@ -318,3 +319,39 @@ def test_bad_input_is_counted_never_fatal(oms_procs, instance: str) -> None:
     assert oms.exited() is None
     run = cli("order", "new", "ETH-USD", "buy", "0.1", "--price", "2900", "--timeout", "2")
     assert run.code == 1 and "Accepted: order" in run.stderr  # still taking orders (no venue to ack them)
+
+
+# -- periodic snapshots ------------------------------------------------------------------------------------
+def test_a_killed_oms_restarts_from_its_last_periodic_snapshot(
+    oms_procs, instance: str, tmp_path: Path
+) -> None:
+    profile = _own_profile(tmp_path / "profile")
+    text = profile.read_text()
+    profile.write_text(
+        text.replace("reconcile_timeout_ms = 1000", "reconcile_timeout_ms = 1000\nsnapshot_every = 5")
+    )
+    oms = oms_procs(profile).start()
+    oms.answering()
+    publish_reference(instance)
+    with control_session(instance, 10.0, tool="test") as client:
+        for i in range(12):
+            cid = client.send_new_order(
+                instrument_id=ETH, side=Side.Buy, qty=100, price=290_000 + i, ord_type=OrdType.Limit
+            )
+            assert client.wait_ack(cid, 10.0, final=False).acks[0].status == AckStatus.Accepted
+    hb = wait_for(
+        lambda: (h := oms_heartbeat(instance)).counters["oms.snapshot.saved"] >= 2 and h, "periodic snapshots"
+    )
+    assert hb.counters["oms.snapshot.failed"] == 0
+    assert oms.process is not None
+    oms.process.kill()  # no clean stop: only the periodic snapshots are on disk
+    oms.wait_exit()
+
+    again = oms_procs(profile).start()
+    cli = again.answering()
+    assert len(cli.orders()) == 12
+    log = again.log()
+    resumed = next(line for line in log.splitlines() if "WAL replayed in" in line)
+    assert "engine snapshot: used" in resumed, resumed
+    replayed, total = (int(x) for x in re.search(r"\((\d+) of its (\d+) records", resumed).groups())
+    assert total >= 13 and replayed < 5, resumed

@@ -5,6 +5,7 @@ code version, configuration or WAL, a damaged file) replays the whole WAL instea
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from core.oms.outputs import OutputCollector
 from core.oms.snapshot import (
     PROGRESS_EVERY,
     SNAPSHOT_FILE,
+    PeriodicSnapshots,
     Resumed,
     SnapshotPlan,
     config_digest,
@@ -126,3 +128,50 @@ def test_a_long_replay_reports_its_progress(tmp_path: Path):
     r = resume(wal, CATALOG, cfg, venue_ids=VENUES, progress=seen.append)
     assert r.snapshot == "none" and r.records == len(ticks)
     assert seen == list(range(PROGRESS_EVERY, len(ticks) + 1, PROGRESS_EVERY))  # 512, 1024
+
+
+def test_a_running_engine_snapshots_every_n_records_so_a_crash_replays_only_the_rest(tmp_path: Path):
+    d = busy_session()
+    wal, every = tmp_path / "wal", 7
+    taken: list[int] = []
+    with open_wal(wal, "test", FsyncPolicy.never()) as writer:
+        r = resume(wal, CATALOG, d.config, OutputCollector(), venue_ids=VENUES)
+        plan = SnapshotPlan(wal, r.records, r.last, config_digest(CATALOG, d.config, None, VENUES))
+        periodic = PeriodicSnapshots(plan, every)
+        host = JournaledEngine(r.engine, writer)
+        for ts, payload in d.inputs:
+            host.on_message(ts, payload)
+            writer.flush()
+            if periodic.maybe_save(r.engine, host):
+                taken.append(host.journaled)
+                periodic.wait()  # (the daemon goes on meanwhile; here each must land to be checked)
+        journaled = host.journaled
+    # a crash: no snapshot at the stop, only the periodic ones
+    assert len(taken) == journaled // every > 1 and all(b - a == every for a, b in pairwise(taken))
+    assert periodic.saved == len(taken) and periodic.failed == 0 and periodic.last_pause_ms > 0
+    stale = wal / f"{SNAPSHOT_FILE}.999999.tmp"  # what a writer killed mid-write leaves
+    stale.write_bytes(b"half a snapshot")
+    resumed = resume(wal, CATALOG, d.config, venue_ids=VENUES)
+    assert not stale.exists()
+    assert resumed.snapshot == "used" and resumed.records == journaled
+    assert resumed.replayed == journaled - taken[-1] < every
+    assert state_of(resumed.engine) == state_of(replay_wal(wal, CATALOG, d.config, venue_ids=VENUES))
+    assert state_of(resumed.engine) == state_of(d.engine)
+
+
+def test_a_periodic_snapshot_that_cannot_be_written_is_counted_and_changes_nothing(tmp_path: Path):
+    d = busy_session()
+    wal = tmp_path / "wal"
+    with open_wal(wal, "test", FsyncPolicy.never()) as writer:
+        r = resume(wal, CATALOG, d.config, OutputCollector(), venue_ids=VENUES)
+        missing = tmp_path / "missing"  # the snapshot cannot be written there
+        plan = SnapshotPlan(missing, r.records, r.last, config_digest(CATALOG, d.config, None, VENUES))
+        periodic = PeriodicSnapshots(plan, 5)
+        host = JournaledEngine(r.engine, writer)
+        for ts, payload in d.inputs:
+            host.on_message(ts, payload)
+            if periodic.maybe_save(r.engine, host):
+                periodic.wait()
+    assert periodic.failed > 0 and periodic.saved == 0 and not missing.exists()
+    assert state_of(r.engine) == state_of(d.engine)
+    assert resume(wal, CATALOG, d.config, venue_ids=VENUES).snapshot == "none"
