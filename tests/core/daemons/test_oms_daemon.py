@@ -354,4 +354,5 @@ def test_a_killed_oms_restarts_from_its_last_periodic_snapshot(
     resumed = next(line for line in log.splitlines() if "WAL replayed in" in line)
     assert "engine snapshot: used" in resumed, resumed
     replayed, total = (int(x) for x in re.search(r"\((\d+) of its (\d+) records", resumed).groups())
-    assert total >= 13 and replayed < 5, resumed
+    # the tail after the last snapshot that landed (one more may have been in flight at the kill)
+    assert total >= 13 and replayed < 2 * 5, resumed
