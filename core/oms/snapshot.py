@@ -86,15 +86,9 @@ def snapshot_path(wal_dir: str | Path) -> Path:
     return Path(wal_dir) / SNAPSHOT_FILE
 
 
-def write_snapshot(wal_dir: str | Path, engine: OmsEngine, records: int, last: str, config: str) -> Path:
-    """Pickle the engine's state (without its outputs) as the state after `records` WAL records, the
-    last of which has digest `last`; atomic (temporary file, fsync, rename)."""
-    return write_snapshot_file(wal_dir, snapshot_bytes(engine, records, last, config))
-
-
 def snapshot_bytes(engine: OmsEngine, records: int, last: str, config: str) -> bytes:
-    """The snapshot file's contents: made on the engine's own thread (its state must not change under
-    the pickler)."""
+    """The snapshot file's contents: the engine's state (without its outputs) as the state after
+    `records` WAL records, the last of which has digest `last`. Its state must not change meanwhile."""
     out, engine.out = engine.out, OutputCollector()  # outputs are the host's, never part of the state
     try:
         blob = pickle.dumps(engine, protocol=pickle.HIGHEST_PROTOCOL)
@@ -170,7 +164,7 @@ class PeriodicSnapshots:
     that many records at the next start, not everything since the last clean stop.
 
     The engine must not pause for the pickle: on a long session it holds up to `finished_memory`
-    orders and pickling them takes seconds. So `maybe_save` forks, between two inputs, and the child
+    orders and pickling them can take over a second. So `maybe_save` forks, between two inputs, and the child
     (a copy-on-write image of the engine as it is then) pickles and writes the file at a lower
     priority and exits; the engine pauses only for the fork (`last_pause_ms`). The child touches
     nothing but the engine's objects and the snapshot file, never a lock another thread may hold.
@@ -193,8 +187,8 @@ class PeriodicSnapshots:
         return self.every > 0 and not self._child and journal.journaled - self._taken_at >= self.every
 
     def maybe_save(self, engine: OmsEngine, journal: JournaledEngine) -> bool:
-        """Starts a snapshot when one is due; True when it did. Raises OSError if it cannot fork."""
-        self.poll()
+        """Starts a snapshot when one is due (a child done since is reaped by `poll()` first); True when
+        it did. Raises OSError if it cannot fork."""
         if not self.due(journal):
             return False
         started = time.perf_counter()

@@ -210,25 +210,23 @@ class OmsAgent:
                 work += self.writer.do_work()
             except JournalWriteError as e:
                 self._wal_failed(e)
-        periodic = self.periodic
-        if periodic is not None:
-            periodic.poll()
-        if (
-            periodic is not None
-            and not self.wal_failing
-            and periodic.due(self.journal)
-            and self._state_is_the_wals()
-        ):
-            try:
-                self.writer.flush()  # a process crash then keeps every record the snapshot covers
-                periodic.maybe_save(self.engine, self.journal)
-            except JournalWriteError as e:
-                self._wal_failed(e)
-            except Exception as e:  # the WAL is the record: never a reason to stop
-                periodic.failed += 1
-                self._report.report("snapshot", f"oms {self.role_name}: engine snapshot failed: {e}")
-            work += 1
+        if self.periodic is not None:
+            work += self._periodic_snapshot(self.periodic)
         return work
+
+    def _periodic_snapshot(self, periodic: PeriodicSnapshots) -> int:
+        periodic.poll()
+        if self.wal_failing or not periodic.due(self.journal) or not self._state_is_the_wals():
+            return 0
+        try:
+            self.writer.flush()  # a process crash then keeps every record the snapshot covers
+            periodic.maybe_save(self.engine, self.journal)
+        except JournalWriteError as e:
+            self._wal_failed(e)
+        except Exception as e:  # the WAL is the record: never a reason to stop
+            periodic.failed += 1
+            self._report.report("snapshot", f"oms {self.role_name}: engine snapshot failed: {e}")
+        return 1
 
     def _state_is_the_wals(self) -> bool:
         """False once an input acted without being journaled (a kill while the WAL failed): from then
