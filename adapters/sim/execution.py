@@ -66,6 +66,13 @@ class SimExecutionClient:
     def next_due(self) -> int | None:
         return self.venue.next_due()
 
+    @property
+    def round_trip_ns(self) -> int:
+        """How long after a request is sent every report it causes when it acts has been delivered
+        (order latency + report latency): a reconciliation query is answered no sooner."""
+        config = self.venue.config
+        return config.order_latency_ns + config.report_latency_ns
+
     # -- bus messages ----------------------------------------------------------------------------
     def on_new_order(self, msg: Any, now_ns: int) -> int:
         return self.submit(new_order_request(msg, self.config.account_id), now_ns)

@@ -32,7 +32,11 @@ answered by every exec daemon. The answer, on venue_reports: one ExecutionReport
 per order this venue holds (working orders, and the last `restate_finished` finished ones so fills the
 oms missed are booked rather than lost), each carrying the query's correlationId and clientId and the
 order's current status, cumQty, leavesQty and avgPx; then a ControlAck Done with the query's
-correlationId and clientId and the number restated in its text.
+correlationId and clientId and the number restated in its text. The answer goes out one venue round
+trip (order + report latency) after the query arrives, as a real venue's would: every request sent
+before the query has acted by then and its reports are delivered ahead of the answer, so an order
+still inside the venue's latency is restated, never reported unknown (and ended by the oms) while
+it is about to be acked.
 
 Config ([daemon.config] of a `kind = "exec"` daemon):
 
@@ -174,6 +178,7 @@ class VenueGateway:
         self._sample_buf = bytearray(LatencySample.BLOCK_LENGTH + 8)
         self._working: dict[int, Any] = {}  # orderId -> last report of a working order
         self._finished: OrderedDict[int, Any] = OrderedDict()  # orderId -> last report, bounded
+        self._queries: deque[tuple[int, int, int]] = deque()  # reconciliations due: (due ns, corr, client)
         self._md_seq: dict[int, int] = {}
         self._md_lost: set[int] = set()
         self._report = RateLimitedLog(log)
@@ -226,16 +231,27 @@ class VenueGateway:
             work += self.md_sub.poll()
         now = self.clock.time_ns()
         due = self.client.next_due()
+        emitted = 0
         if due is not None and due <= now:
             for report in self.client.poll(now):
                 self._emit(report)
-                work += 1
-            work += self._flush()
+                emitted += 1
+        queries = self._queries
+        while queries and queries[0][0] <= now:  # after the reports due by now: they come first
+            _due, corr, client_id = queries.popleft()
+            self._restate(corr, client_id, now)
+            emitted += 1
+        if emitted:
+            work += emitted + self._flush()
         return work
 
     def next_deadline_ns(self) -> int | None:
-        """When the venue next acts on a request or delivers a report (its simulated latencies)."""
-        return self.client.next_due()
+        """When the venue next acts on a request or delivers a report (its simulated latencies), or a
+        reconciliation query is due to be answered."""
+        due = self.client.next_due()
+        if self._queries and (due is None or self._queries[0][0] < due):
+            return self._queries[0][0]
+        return due
 
     def on_close(self) -> None:
         if self._outbox:
@@ -318,7 +334,10 @@ class VenueGateway:
             self.c["other_venue"] += 1
             return
         self.c["queries"] += 1
-        now = self.clock.time_ns()
+        self._queries.append((self.clock.time_ns() + self.client.round_trip_ns, corr, m.clientId))
+
+    def _restate(self, corr: int, client_id: int, now: int) -> None:
+        """Answers a reconciliation query: a Restated report per order this venue holds, then Done."""
         restated = 0
         for report in (*self._working.values(), *self._finished.values()):
             fields = self._report_fields(report, self.venue_id, self._next_seq())
@@ -326,7 +345,7 @@ class VenueGateway:
                 execType=ExecType.Restated,
                 execId=self.client.venue.ids.next_exec(),
                 correlationId=corr,
-                clientId=m.clientId,
+                clientId=client_id,
                 lastPx=None,
                 lastQty=0,
                 ts=now,
@@ -339,7 +358,7 @@ class VenueGateway:
             self._buf,
             0,
             correlationId=corr,
-            clientId=m.clientId,
+            clientId=client_id,
             status=AckStatus.Done,
             reason=Reason(0),
             ts=now,

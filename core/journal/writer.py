@@ -304,6 +304,15 @@ class JournalWriter:
         if not self._closed:
             self._flush_or_raise(record_appended=True, fsync=True)
 
+    def sync_written_unlocked(self) -> None:
+        """fdatasync what has been written to the OS in the current segment (earlier segments were
+        made durable when they rolled), unless the policy never syncs. It takes no lock and touches no
+        buffer, so a process forked from the writer's may call it (another thread may have held a
+        lock at the fork). Raises OSError."""
+        seg = self._seg
+        if seg is not None and not self._closed and self.policy.syncs:
+            fdatasync(seg.fd)
+
     def close(self) -> None:
         """Make everything durable (per policy), seal the segment and release the journal.
 

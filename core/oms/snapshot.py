@@ -245,6 +245,9 @@ def _write_and_exit(plan: SnapshotPlan, engine: OmsEngine, journal: JournaledEng
     code = 1
     try:
         os.nice(10)  # the engine's process comes first
+        # the records the snapshot claims must be durable before it is: after an OS crash a snapshot
+        # ahead of the WAL would be refused and the whole WAL replayed (the parent flushed them)
+        journal.writer.sync_written_unlocked()
         write_snapshot_file(plan.wal_dir, plan.contents(engine, journal))
         code = 0
     except BaseException as e:

@@ -255,5 +255,31 @@ def test_exec_restates_its_orders_on_a_reconciliation_query(venue: Venue) -> Non
     assert not [a for a in venue.reports.of("ControlAck") if a.correlationId == other]
 
 
+def test_a_query_right_behind_an_order_restates_it_after_its_ack(venue: Venue) -> None:
+    """The order is still inside the venue's order latency when the query arrives: the answer waits
+    one venue round trip, so the order is restated (not reported unknown, which would make the oms
+    end an order the venue is about to ack) and its ack comes before the restatement."""
+    bid, _ = venue.top(1)
+    order = next_id()
+    corr = 7 << 40 | order  # no venue bit: every exec daemon answers it
+    venue.orders.new(order, 1, Side.Buy, 20, bid - 300_000)
+    venue.orders.query_orders(corr)
+    pump(
+        venue.bus,
+        [venue.reports],
+        lambda: any(a.correlationId == corr for a in venue.reports.of("ControlAck")),
+        "the reconciliation's ControlAck",
+    )
+    seen = []  # what arrived for this order and this query, in arrival order
+    for m in venue.reports.messages:
+        if m.NAME == "ExecutionReport" and m.orderId == order:
+            seen.append(m.execType)
+        elif m.NAME == "ControlAck" and m.correlationId == corr:
+            seen.append("done")
+    assert seen == [ExecType.New, ExecType.Restated, "done"], seen
+    restated = next(r for r in venue.reports_for(order) if r.execType == ExecType.Restated)
+    assert restated.correlationId == corr and restated.ordStatus == OrdStatus.New and restated.leavesQty == 20
+
+
 def _exec_counters(desk: Desk) -> dict[str, int]:
     return desk.heartbeats()["exec-sim"].counters

@@ -175,3 +175,40 @@ def test_a_periodic_snapshot_that_cannot_be_written_is_counted_and_changes_nothi
     assert periodic.failed > 0 and periodic.saved == 0 and not missing.exists()
     assert state_of(r.engine) == state_of(d.engine)
     assert resume(wal, CATALOG, d.config, venue_ids=VENUES).snapshot == "none"
+
+
+def test_a_periodic_snapshot_makes_the_records_it_claims_durable_first(tmp_path: Path, monkeypatch):
+    """The parent only writes the WAL to the OS before it forks; the child fdatasyncs it before the
+    snapshot file exists, so after an OS crash the snapshot never claims records the WAL lost."""
+    import os
+
+    import core.journal.writer as writer_module
+
+    d = busy_session()
+    wal, calls = tmp_path / "wal", tmp_path / "fdatasync.log"
+    real = writer_module.fdatasync
+
+    def recording_fdatasync(fd: int) -> None:  # the child inherits it with the fork
+        snapshot_there = (wal / SNAPSHOT_FILE).exists()
+        with open(calls, "a") as f:
+            f.write(f"{os.getpid()} {os.readlink(f'/proc/self/fd/{fd}')} {snapshot_there}\n")
+        real(fd)
+
+    monkeypatch.setattr(writer_module, "fdatasync", recording_fdatasync)
+    policy = FsyncPolicy.batch(records=1_000_000)  # the parent itself never syncs a record here
+    with open_wal(wal, "test", policy) as writer:
+        r = resume(wal, CATALOG, d.config, OutputCollector(), venue_ids=VENUES)
+        plan = SnapshotPlan(wal, r.records, r.last, config_digest(CATALOG, d.config, None, VENUES))
+        periodic = PeriodicSnapshots(plan, 10)
+        host = JournaledEngine(r.engine, writer)
+        calls.write_text("")  # what opening the WAL synced is not the child's
+        for ts, payload in d.inputs[:15]:
+            host.on_message(ts, payload)
+            writer.flush()
+            if periodic.maybe_save(r.engine, host):
+                periodic.wait()
+        segment = os.readlink(f"/proc/self/fd/{writer._seg.fd}")
+    assert periodic.saved == 1
+    lines = [line.split() for line in calls.read_text().splitlines()]
+    by_child = [(path, there) for pid, path, there in lines if int(pid) != os.getpid()]
+    assert by_child == [(segment, "False")]
