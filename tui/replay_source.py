@@ -80,9 +80,10 @@ class ReplaySource:
         """How the journal is named on screen: <instance>/<recording start>."""
         return f"{self.path.parent.name}/{self.path.name}"
 
-    def records(self) -> Iterator[Record]:
-        """Every readable record in journal order, from the first (a fresh pass each call)."""
-        return self.reader.records()
+    def records(self, skip: int = 0) -> Iterator[Record]:
+        """Every readable record in journal order, from record number `skip` (a fresh pass each call;
+        the records before it are not read)."""
+        return self.reader.records(skip=skip)
 
     def lossy_damage(self) -> list[Damage]:
         return [d for d in self.damage if d.loses_data]

@@ -219,15 +219,25 @@ class JournalReader:
         schema_id: int | None = None,
         start_ns: int | None = None,
         end_ns: int | None = None,
+        skip: int = 0,
     ) -> Iterator[Record]:
         """Records in journal order; filters use the index, so skipped records are never touched.
 
-        Times select start_ns <= receive_time_ns < end_ns. Payloads are copies: safe to keep.
+        Times select start_ns <= receive_time_ns < end_ns. `skip`: leave out the first `skip` records
+        selected (counted on the index: resuming a pass at a record number costs no reads of the
+        records before it). Payloads are copies: safe to keep.
         """
+        if skip < 0:
+            raise ValueError(f"skip must not be negative, got {skip}")
         for segment in self._segments():
             rows = _select(segment.entries, stream_ids, template_ids, schema_id, start_ns, end_ns)
             if len(rows) == 0 or segment.mm is None:
                 continue
+            if skip:
+                if skip >= len(rows):
+                    skip -= len(rows)
+                    continue
+                rows, skip = rows[skip:], 0
             mm = segment.mm
             make = tuple.__new__  # builds the NamedTuple without its Python-level __new__
             for first in range(0, len(rows), _RECORD_CHUNK):  # bounded lists of Python ints

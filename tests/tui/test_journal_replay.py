@@ -380,6 +380,46 @@ def test_the_engine_folds_each_record_once_in_journal_order(journal: Path, catal
     assert engine.model.md_received == sum(1 for s in rec.streams if s == MD)
 
 
+def test_a_backward_seek_folds_on_from_a_checkpoint_and_shows_what_a_straight_replay_shows(
+    journal: Path, catalog
+) -> None:
+    rec = Recorded.read(journal)
+    total, first, last = len(rec.times), rec.times[0], max(rec.times)
+    every, kept = max(1, total // 40), 4  # about 40 checkpoints' worth: thinned to at most 4
+    streams = ReplayStreams(20, 60, 70, 30)
+
+    def engine(**kw: Any) -> ReplayEngine:
+        return ReplayEngine(open_journal(journal), catalog, speed=None, mono_ns=0, streams=streams, **kw)
+
+    def seek(e: ReplayEngine, target: int) -> None:
+        e.seek(target, 0)
+        while e.seeking:
+            e.advance(0)
+
+    checked = engine(checkpoint_every=every, max_checkpoints=kept)
+    seek(checked, last)  # to the end: checkpoints are taken on the way
+    assert checked.ended and 1 <= len(checked.checkpoints) <= kept
+    positions = [c.position for c in checked.checkpoints]
+    assert positions == sorted(positions) and checked.checkpoint_every > every  # thinned, spread out
+    assert all(p % checked.checkpoint_every == 0 for p in positions)
+    restored = []
+    # each checkpoint twice (a restore must leave it as it was), between two, and before the first
+    targets = [c.last_folded_ns + d for c in checked.checkpoints for d in (0, 1_000_000)]
+    targets += [first + (last - first) // 100]
+    for target in targets:
+        straight = engine(checkpoint_every=10**9)  # never checkpoints: a straight replay from the start
+        seek(straight, target)
+        seek(checked, last)
+        seek(checked, target)
+        usable = [c.position for c in checked.checkpoints if c.last_folded_ns <= target]
+        assert checked.restored_from == (usable[-1] if usable else 0)
+        restored.append(checked.restored_from)
+        assert checked.position == straight.position
+        assert content(checked.view(0)) == content(straight.view(0))
+    assert checked.refolds == len(targets)
+    assert min(restored) == 0 < max(restored)  # from the start once, from a checkpoint at least once
+
+
 @pilot
 async def test_replay_keys_are_remappable_in_the_settings(journal: Path, catalog, tmp_path: Path) -> None:
     settings = tmp_path / "tui.toml"

@@ -93,6 +93,17 @@ def test_filters_select_exactly_the_matching_records(journal, filters):
     assert JournalReader(path).scan(**filters)["sequence"].tolist() == [t[0] for t in expected]
 
 
+@pytest.mark.parametrize("skip", [0, 1, 137, N // 2, N - 1, N, N + 5])
+def test_skip_resumes_a_pass_at_a_record_number_across_segments(journal, skip):
+    path, records = journal
+    assert as_tuples(JournalReader(path).records(skip=skip)) == as_tuples(records[skip:])
+    quotes = [r for r in records if r.template_id == QUOTE_TEMPLATE]
+    got = JournalReader(path).records(template_ids=[QUOTE_TEMPLATE], skip=min(skip, len(quotes)))
+    assert as_tuples(got) == as_tuples(quotes[skip:])  # counted among the records selected
+    with pytest.raises(ValueError, match="skip must not be negative"):
+        next(JournalReader(path).records(skip=-1))
+
+
 def test_numpy_scan_equals_record_iteration(journal):
     path, _ = journal
     reader = JournalReader(path)
