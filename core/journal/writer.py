@@ -369,6 +369,9 @@ class JournalWriter:
                 pwrite_all(seg.fd, self._buf, self._durable_end + written, written)
                 self._buf_written = len(self._buf)
                 self.stats.writes += 1
+                syncer = self._syncer
+                if syncer is not None and not syncer.written.is_set():
+                    syncer.written.set()
             if self._tail_dirty:
                 self._op = "truncate"
                 os.ftruncate(seg.fd, self._end)
@@ -579,16 +582,21 @@ class JournalWriter:
 
 
 class _GroupSyncer:
-    """The group-commit thread of a JournalWriter: every `interval_ns`, if the writer wrote anything since
-    its last pass (its `stats.writes`, an int read under the GIL: a stale read only defers a sync to
-    the next pass), one fdatasync of the current segment makes all of it durable at once. A roll
-    fsyncs the old segment itself (policy.syncs) before closing it, under the same lock.
+    """The group-commit thread of a JournalWriter: after the writer writes (it sets `written`), it waits
+    `interval_ns` for more to gather, then one fdatasync of the current segment makes all of it durable
+    at once. An idle writer's syncer sleeps until the next write: it does not wake every interval. A
+    roll fsyncs the old segment itself (policy.syncs) before closing it, under the same lock.
+
+    `written` is cleared before the writer's `stats.writes` is read (an int read under the GIL), so a
+    write is either seen by this pass or sets `written` again for the next one: none is left unsynced.
     """
 
     def __init__(self, writer: JournalWriter, interval_ns: int) -> None:
         self.writer = writer
         self.interval_s = interval_ns / 1e9
         self.synced = 0  # the writer's stats.writes at the last successful sync
+        self.passes = 0  # times it woke to sync (tests: an idle writer's syncer stays asleep)
+        self.written = threading.Event()  # set by the writer when it has written since the last pass
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"journal-sync-{writer.path.name}", daemon=True
@@ -597,7 +605,12 @@ class _GroupSyncer:
 
     def _run(self) -> None:
         writer = self.writer
-        while not self._stop.wait(self.interval_s):
+        while True:
+            self.written.wait()
+            if self._stop.wait(self.interval_s) or self._stop.is_set():
+                return  # the close's own fsync covers what is left
+            self.passes += 1
+            self.written.clear()
             written = writer.stats.writes
             if written == self.synced:
                 continue
@@ -608,6 +621,7 @@ class _GroupSyncer:
                 try:
                     fdatasync(seg.fd)
                 except OSError as e:
+                    self.written.set()  # retried at the next pass
                     writer.stats.fsync_errors += 1
                     n = writer.stats.fsync_errors
                     if n & (n - 1) == 0:  # the 1st, 2nd, 4th, 8th ... failure: a failing disk, not a flood
@@ -623,4 +637,5 @@ class _GroupSyncer:
 
     def stop(self) -> None:
         self._stop.set()
+        self.written.set()  # wakes it if it sleeps until a write
         self._thread.join()

@@ -70,6 +70,26 @@ def test_the_background_thread_fsyncs_what_was_written_and_nothing_more(tmp_path
     writer.close()
 
 
+def test_an_idle_writers_thread_sleeps_until_the_next_write(tmp_path):
+    """It used to wake every interval to find nothing written: CPU a whole idle desk pays for."""
+    path = tmp_path / "wal"
+    writer = _writer(path, FsyncPolicy.group(interval_ms=1))
+    syncer = writer._syncer
+    assert syncer is not None
+    time.sleep(0.1)  # a hundred intervals with nothing written
+    assert syncer.passes == 0 and writer.stats.fsyncs == 0
+    _append(writer, 0)
+    deadline = time.monotonic() + HANG_GUARD_S
+    while writer.stats.fsyncs == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert writer.stats.fsyncs == 1
+    settled = syncer.passes
+    time.sleep(0.1)  # idle again: asleep again (at most the one pass that found the write synced)
+    assert syncer.passes <= settled + 1 and writer.stats.fsyncs == 1
+    writer.close()
+    assert _syncer_threads(path) == [] and _visible(path) == 1
+
+
 def test_close_stops_the_thread_and_leaves_a_sealed_complete_journal(tmp_path):
     path = tmp_path / "wal"
     writer = _writer(path, FsyncPolicy.group())
