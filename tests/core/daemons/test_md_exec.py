@@ -119,6 +119,12 @@ class Venue:
         pump(self.bus, [self.md, self.reports], seen, f"{exec_type.name} for order {order_id}")
         return found[0]
 
+    def wait_ack(self, correlation_id: int) -> Any:
+        """The first ControlAck with this correlationId (waits for it)."""
+        acks = lambda: [a for a in self.reports.of("ControlAck") if a.correlationId == correlation_id]  # noqa: E731
+        pump(self.bus, [self.reports], lambda: bool(acks()), f"the ControlAck of {correlation_id}")
+        return acks()[0]
+
     def close(self) -> None:
         self.bus.close()
 
@@ -230,13 +236,7 @@ def test_exec_restates_its_orders_on_a_reconciliation_query(venue: Venue) -> Non
     venue.wait_report(resting, ExecType.New)
     corr = (1 << 62) | 1  # the oms's reconciliation query for venue 1
     venue.orders.query_orders(corr)
-    pump(
-        venue.bus,
-        [venue.reports],
-        lambda: any(a.correlationId == corr for a in venue.reports.of("ControlAck")),
-        "the reconciliation's ControlAck",
-    )
-    ack = next(a for a in venue.reports.of("ControlAck") if a.correlationId == corr)
+    ack = venue.wait_ack(corr)
     assert ack.status == AckStatus.Done and ack.clientId == venue.orders.client_id
     restated = [r for r in venue.reports.of("ExecutionReport") if r.execType == ExecType.Restated]
     mine = [r for r in restated if r.orderId == resting]
@@ -264,12 +264,7 @@ def test_a_query_right_behind_an_order_restates_it_after_its_ack(venue: Venue) -
     corr = 7 << 40 | order  # no venue bit: every exec daemon answers it
     venue.orders.new(order, 1, Side.Buy, 20, bid - 300_000)
     venue.orders.query_orders(corr)
-    pump(
-        venue.bus,
-        [venue.reports],
-        lambda: any(a.correlationId == corr for a in venue.reports.of("ControlAck")),
-        "the reconciliation's ControlAck",
-    )
+    venue.wait_ack(corr)
     seen = []  # what arrived for this order and this query, in arrival order
     for m in venue.reports.messages:
         if m.NAME == "ExecutionReport" and m.orderId == order:
