@@ -20,11 +20,13 @@ it), mdPublishTs = triggerTs, strategySendTs = sendTs, omsAcceptTs = 0 (a venue 
 for it). All on one host's epoch clock, so arrival - triggerTs is md publish -> exec arrival, three
 hops. Samples are telemetry: one the stream does not take is counted (latency_dropped), never retried.
 
-Outputs (venue_reports): ExecutionReport for every venue event, acks (New), fills (Trade), Canceled,
-Replaced, Expired, and refusals with a reason: Rejected (unknown instrument, price off tick or not
-positive, quantity off lot / below min / above max, post-only that would take, duplicate clOrdId ...),
-CancelRejected / ReplaceRejected (unknown order, too late). Reports are delivered at the venue's report
-latency; one the stream pushes back on is held and retried, in order, on the next duty cycle.
+Outputs (venue_reports, opened only once the daemon listens on venue_orders, so a gateway that joins
+venue_reports hears the reconciliation query the oms sends it then): ExecutionReport for every venue
+event, acks (New), fills (Trade), Canceled, Replaced, Expired, and refusals with a reason: Rejected
+(unknown instrument, price off tick or not positive, quantity off lot / below min / above max,
+post-only that would take, duplicate clOrdId ...), CancelRejected / ReplaceRejected (unknown order,
+too late). Reports are delivered at the venue's report latency; one the stream pushes back on is held
+and retried, in order, on the next duty cycle.
 
 Reconciliation. Queries carry no venueId, so the address is in the correlationId: a Query with bit 62
 set is for venue `correlationId & 0xFFFF` (the oms sends `1 << 62 | venueId`); any other Orders query is
@@ -58,6 +60,7 @@ import dataclasses
 import importlib
 import logging
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Any
 
 from core.agent.clock import Clock
@@ -158,9 +161,10 @@ class VenueGateway:
         role_name: str,
         client: Any,
         report_fields: Any,
-        publisher: Publisher,
+        open_reports: Callable[[], Publisher],
         clock: Clock,
         *,
+        max_report_length: int,
         restate_finished: int = 10_000,
         telemetry: Publisher | None = None,
     ) -> None:
@@ -168,10 +172,13 @@ class VenueGateway:
         self.client = client  # adapters.sim.SimExecutionClient (or any client of the same shape)
         self.venue_id: int = client.venue_id
         self._report_fields = report_fields  # (report, venue_id, seq) -> ExecutionReport fields
-        self.publisher = publisher
+        # venue_reports is opened only once this gateway listens on venue_orders: the oms takes a
+        # publisher joining venue_reports as a venue that hears its reconciliation query (reconcile.py)
+        self._open_reports = open_reports
+        self.publisher: Publisher | None = None
         self.clock = clock
         self._restate_finished = restate_finished
-        self._buf = bytearray(publisher.stream.max_message_length)
+        self._buf = bytearray(max_report_length)
         self._outbox: deque[bytes] = deque()  # encoded reports waiting for the stream, in order
         self.telemetry = telemetry  # the heartbeats stream, for LatencySamples (None: not measured)
         self._samples: list[tuple[int, int, int, int, int]] = []  # arrival, trigger, send, strategy, clOrdId
@@ -220,6 +227,8 @@ class VenueGateway:
         log.info("exec %s: venue id %d ready", self.role_name, self.venue_id)
 
     def do_work(self) -> int:
+        if self.publisher is None:
+            self._open_reports_once_listening()
         work = self._flush()
         # orders first: they are on the tick-to-order path, and an order acts only after the venue's
         # latency, by when the market data read just after it has been applied
@@ -244,6 +253,12 @@ class VenueGateway:
         if emitted:
             work += emitted + self._flush()
         return work
+
+    def _open_reports_once_listening(self) -> None:
+        sub = self.orders_sub
+        if sub is not None and sub.is_connected:
+            self.publisher = self._open_reports()
+            log.info("exec %s: listening on venue_orders; venue_reports open", self.role_name)
 
     def next_deadline_ns(self) -> int | None:
         """When the venue next acts on a request or delivers a report (its simulated latencies), or a
@@ -475,8 +490,11 @@ class VenueGateway:
     def _flush(self) -> int:
         sent = 0
         outbox = self._outbox
+        publisher = self.publisher
+        if publisher is None:
+            return 0  # kept until venue_reports opens (next duty cycle: orders came, so it listens)
         while outbox:
-            result = self.publisher.offer(outbox[0])
+            result = publisher.offer(outbox[0])
             if result is True:
                 outbox.popleft()
                 sent += 1
@@ -530,8 +548,9 @@ def build(host: DaemonHost, spec: DaemonSpec) -> list[VenueGateway]:
         spec.name,
         client,
         sim.execution_report_fields,
-        host.bus.publisher("venue_reports", retry=REPORT_RETRY),
+        lambda: host.bus.publisher("venue_reports", retry=REPORT_RETRY),
         host.clock,
+        max_report_length=host.bus.config.stream("venue_reports").max_message_length,
         restate_finished=config.restate_finished,
         telemetry=host.heartbeat.publisher,
     )

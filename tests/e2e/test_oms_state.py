@@ -181,6 +181,27 @@ def test_kill_9_in_a_burst_of_orders_loses_nothing_the_venue_did(desk: Desk) -> 
     assert all(o["type"] == "limit" for o in cli.orders())  # no market order left hanging
 
 
+def test_a_restarted_venue_gateway_is_reconciled_at_once(desk: Desk) -> None:
+    """The restarted exec daemon has lost its orders: the oms's query, sent when the gateway joins
+    venue_reports, is heard at the first attempt (the gateway opens venue_reports only once it listens
+    on venue_orders), so the orders end as unknown to the venue without waiting for a retry."""
+    cli = DeskCli.of(desk)
+    resting = cli.new("ETH-USD", "buy", "0.25", "--price", "2100")
+    assert resting["status"] == "new", resting
+    oms = desk.heartbeats()["oms"].counters
+    reconciles, timeouts = oms.get("oms.reconciles", 0), oms.get("oms.reconcile_timeouts", 0)
+    result = desk.cli("restart", "exec-sim")
+    assert result.returncode == 0, result.stderr
+
+    def ended() -> bool:
+        return all(o["order_id"] != resting["order_id"] for o in cli.orders())  # working ones only
+
+    desk.wait_for(ended, "the oms to end the order the restarted venue does not know")
+    after = desk.heartbeats()["oms"].counters
+    assert after.get("oms.reconciles", 0) > reconciles
+    assert after.get("oms.reconcile_timeouts", 0) == timeouts  # answered at the first attempt
+
+
 def _agrees(oms: dict[str, Decimal], venue: dict[str, Decimal]) -> bool:
     return all(oms.get(s, Decimal(0)) == venue.get(s, Decimal(0)) for s in set(oms) | set(venue))
 

@@ -14,7 +14,9 @@ gateway that had just joined may not have been listening yet), MAX_ATTEMPTS time
 oms goes on without it (a late answer still completes it).
 
 "A venue gateway listens" means one publishes on venue_reports: venue_orders also has the recorder
-as a subscriber, so its connection says nothing about the venues.
+as a subscriber, so its connection says nothing about the venues. An exec daemon opens venue_reports
+only once it listens on venue_orders, so the query sent when it joins is heard, not lost until the
+timeout asks again.
 """
 
 from __future__ import annotations
