@@ -16,6 +16,7 @@ and when idle, if engine.next_deadline() <= clock.time_ns(): journal and apply w
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from core.codec.messages import (
@@ -224,8 +225,13 @@ class OmsEngine(Queries):
         self._drain_check()
 
     # -- reconciliation ----------------------------------------------------------------------------
-    def reconcile_requests(self) -> list[tuple[int, bytes]]:
-        """After replay: (venue id, Query Orders) for every venue with working orders.
+    def working_venues(self) -> set[int]:
+        """Venues that hold working orders of this oms."""
+        return {o.venue_id for o in self.working.values()}
+
+    def reconcile_requests(self, also: Iterable[int] = ()) -> list[tuple[int, bytes]]:
+        """After replay: (venue id, Query Orders) for every venue with working orders, and for the
+        venues in `also` (that had some when the reconciliation was wanted).
 
         The host sends them (OmsOutputs.venue_order). Each venue answers with an ExecutionReport
         Restated per order it knows, then a ControlAck Done with the query's correlationId; those are
@@ -234,7 +240,7 @@ class OmsEngine(Queries):
         ended (Canceled, "unknown to the venue") and a RiskEvent Reconciled reports what changed.
         Building the requests changes no state.
         """
-        venues = sorted({o.venue_id for o in self.orders.values() if o.working})
+        venues = sorted(self.working_venues() | set(also))
         return [
             (
                 v,

@@ -127,6 +127,7 @@ class OmsAgent:
             self.outputs.venue_order,
             lambda: self.subs["venue_reports"].is_connected,
             reconcile_timeout_ms * 1_000_000,
+            engine.working_venues,
         )
         self.deferred: list[bytes] = []  # Flatten commands waiting for a reconciliation to end
         self.connect_wait_ns = connect_wait_ms * 1_000_000

@@ -32,19 +32,28 @@ MAX_ATTEMPTS = 3
 
 
 class Reconciler:
+    """`requests(venues)`: the queries for every venue with working orders and for `venues`;
+    `working_venues()`: the venues with working orders now."""
+
     def __init__(
         self,
-        requests: Callable[[], list[tuple[int, bytes]]],
+        requests: Callable[[set[int]], list[tuple[int, bytes]]],
         send: Callable[[int, bytes], None],
         venue_listening: Callable[[], bool],
         timeout_ns: int,
+        working_venues: Callable[[], set[int]],
     ) -> None:
         self._requests = requests
         self._send = send
         self._venue_listening = venue_listening
+        self._working_venues = working_venues
         self.timeout_ns = timeout_ns
         self.wanted = True  # after the replay at start
         self.why = "start"
+        # Venues with working orders when a reconciliation was wanted: asked even if those orders end
+        # before the queries go out (a dead-man cancel confirmed first, say), because the venue may
+        # have filled them while the oms did not hear it, and only its restatement books those fills.
+        self.owed: set[int] = set(working_venues())
         self.waiting: dict[int, int] = {}  # venue id -> correlationId of the query out
         self._deadline = 0
         self._attempts = 0
@@ -63,6 +72,7 @@ class Reconciler:
         self.wanted = True
         self.why = why
         self._attempts = 0
+        self.owed |= self._working_venues()
 
     def do_work(self, now: int) -> int:
         if self.waiting:
@@ -78,14 +88,16 @@ class Reconciler:
                 MAX_ATTEMPTS,
                 ": asking again" if retry else ": going on without it",
             )
-            self.waiting.clear()
             if retry:
                 self.wanted = True
+                self.owed |= set(self.waiting)
+            self.waiting.clear()
             return 1
         if not self.wanted or not self._venue_listening():
             return 0
         self.wanted = False
-        requests = self._requests()
+        requests = self._requests(self.owed)
+        self.owed = set()
         if not requests:
             log.info("oms: nothing to reconcile (%s): no working orders", self.why)
             return 0

@@ -14,13 +14,20 @@ class Venue:
         self.working: list[int] = [1]  # venues with working orders
         self.sent: list[tuple[int, bytes]] = []
 
-    def requests(self) -> list[tuple[int, bytes]]:
-        return [(v, b"query") for v in self.working]
+    def requests(self, also: set[int]) -> list[tuple[int, bytes]]:
+        return [(v, b"query") for v in sorted(set(self.working) | also)]
+
+    def working_venues(self) -> set[int]:
+        return set(self.working)
 
 
 def reconciler(v: Venue) -> Reconciler:
     return Reconciler(
-        v.requests, lambda venue, payload: v.sent.append((venue, payload)), lambda: v.listening, 100 * MS
+        v.requests,
+        lambda venue, payload: v.sent.append((venue, payload)),
+        lambda: v.listening,
+        100 * MS,
+        v.working_venues,
     )
 
 
@@ -58,3 +65,25 @@ def test_an_unanswered_query_is_asked_again_then_given_up() -> None:
     assert not r.holding and r.do_work(now + 1) == 0  # gone on without it
     r.want("a venue gateway joined")
     assert r.do_work(now + 2) == 1 and len(v.sent) == MAX_ATTEMPTS + 1
+
+
+def test_a_venue_whose_orders_ended_before_the_query_went_out_is_still_asked() -> None:
+    """Orders working after the replay may end before the venue gateway listens (a dead-man cancel the
+    venue confirmed): the venue may have filled them while the oms was down, so it is still asked."""
+    v = Venue()
+    r = reconciler(v)  # after the replay: venue 1 holds working orders
+    v.working = []  # ... which end before any venue listens
+    v.listening = True
+    assert r.do_work(0) == 1 and v.sent == [(1, b"query")] and r.holding
+    assert r.on_venue_ack(RECONCILE_CORRELATION | 1, OMS_CLIENT_ID)
+    v.working = [2]
+    r.want("a venue gateway joined")
+    v.working = []  # venue 2's orders end too before the query
+    now = 1
+    assert r.do_work(now) == 1 and v.sent[-1] == (2, b"query")
+    now += 100 * MS
+    r.do_work(now)  # no answer: asked again, still venue 2
+    assert r.do_work(now + 1) == 1 and v.sent[-1] == (2, b"query") and len(v.sent) == 3
+    assert r.on_venue_ack(RECONCILE_CORRELATION | 2, OMS_CLIENT_ID)
+    r.want("a venue report could not be journaled")
+    assert r.do_work(now + 2) == 0 and len(v.sent) == 3  # nothing working, nothing owed: nothing to ask
