@@ -123,6 +123,7 @@ class ReplayEngine:
     def _checkpoint(self) -> None:
         """Keep a copy of the state at this position (one deep copy: the folder refers to the model)."""
         model, folder = copy.deepcopy((self.model, self.folder), self._shared())
+        model.forget_views()  # stamped at view times that may lie past a later seek's target
         self.checkpoints.append(_Checkpoint(self.position, self._last_folded_ns, model, folder))
         if len(self.checkpoints) > self.max_checkpoints:
             self.checkpoint_every *= 2

@@ -82,7 +82,7 @@ class ReplaySource:
 
     def records(self, skip: int = 0) -> Iterator[Record]:
         """Every readable record in journal order, from record number `skip` (a fresh pass each call;
-        the records before it are not read)."""
+        the records before it are not read, and sealed segments are checksummed only once)."""
         return self.reader.records(skip=skip)
 
     def lossy_damage(self) -> list[Damage]:

@@ -108,6 +108,9 @@ EXECUTION_MODULE = "adapters.sim"  # SimExecClientConfig, SimInstrumentProvider,
 RECONCILE_BIT = 1 << 62  # a Query whose correlationId has it addresses venue (correlationId & 0xFFFF)
 REPORT_RETRY = RetryPolicy(back_pressured=0, admin_action=10, not_connected=0)
 _HOLD = (OfferFailure.BACK_PRESSURED, OfferFailure.ADMIN_ACTION)
+# venue_reports opens when the first order can arrive; reports of that order may be due before the new
+# publication has connected to its subscribers: they are held, not dropped, for this long
+REPORTS_CONNECT_GRACE_NS = 2_000_000_000
 _TERMINAL = frozenset({OrdStatus.Filled, OrdStatus.Canceled, OrdStatus.Expired, OrdStatus.Rejected})
 _COUNTED = {
     ExecType.New: "acks",
@@ -176,6 +179,7 @@ class VenueGateway:
         # publisher joining venue_reports as a venue that hears its reconciliation query (reconcile.py)
         self._open_reports = open_reports
         self.publisher: Publisher | None = None
+        self._reports_opened_ns = 0
         self.clock = clock
         self._restate_finished = restate_finished
         self._buf = bytearray(max_report_length)
@@ -258,6 +262,7 @@ class VenueGateway:
         sub = self.orders_sub
         if sub is not None and sub.is_connected:
             self.publisher = self._open_reports()
+            self._reports_opened_ns = self.clock.time_ns()
             log.info("exec %s: listening on venue_orders; venue_reports open", self.role_name)
 
     def next_deadline_ns(self) -> int | None:
@@ -499,7 +504,10 @@ class VenueGateway:
                 outbox.popleft()
                 sent += 1
                 continue
-            if result in _HOLD:
+            if result in _HOLD or (
+                result is OfferFailure.NOT_CONNECTED
+                and self.clock.time_ns() - self._reports_opened_ns < REPORTS_CONNECT_GRACE_NS
+            ):
                 self.c["reports_held"] += 1
                 break
             outbox.popleft()  # nobody subscribed, or the driver is gone: reconciliation recovers it

@@ -108,6 +108,9 @@ class JournalReader:
                     f"unknown SBE schema id {h.schema_id} in segment header ({source} {self.schema_id})",
                 )
         self._damage: dict[tuple[str, int, str], Damage] = {}
+        # sealed segments whose data crc32 this reader has checked: sealed files do not change, so a
+        # later pass (a replay that seeks back, say) trusts their index without reading them again
+        self._crc_checked: set[Path] = set()
 
     # --- damage -----------------------------------------------------------------------------
 
@@ -167,7 +170,10 @@ class JournalReader:
                 )
                 if policy == "stop":
                     return
-            segment = load_segment(file, is_last=i == last, verify=self.verify, resume=policy == "skip")
+            verify = self.verify and file.path not in self._crc_checked
+            segment = load_segment(file, is_last=i == last, verify=verify, resume=policy == "skip")
+            if verify and segment.from_sealed_index:
+                self._crc_checked.add(file.path)
             try:
                 lossy = tail_lost = False
                 for damage in segment.damage:
@@ -224,8 +230,9 @@ class JournalReader:
         """Records in journal order; filters use the index, so skipped records are never touched.
 
         Times select start_ns <= receive_time_ns < end_ns. `skip`: leave out the first `skip` records
-        selected (counted on the index: resuming a pass at a record number costs no reads of the
-        records before it). Payloads are copies: safe to keep.
+        selected, counted on the segments' indexes (the records before it are not read; a sealed
+        segment's data is checksummed only on this reader's first pass over it). Payloads are copies:
+        safe to keep.
         """
         if skip < 0:
             raise ValueError(f"skip must not be negative, got {skip}")

@@ -13,6 +13,7 @@ unless `repair=True`, which keeps the damaged bytes in a side file before trunca
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import logging
 import os
@@ -308,7 +309,11 @@ class JournalWriter:
         """fdatasync what has been written to the OS in the current segment (earlier segments were
         made durable when they rolled), unless the policy never syncs. It takes no lock and touches no
         buffer, so a process forked from the writer's may call it (another thread may have held a
-        lock at the fork). Raises OSError."""
+        lock at the fork). Raises OSError, also once a background fsync has failed: the records
+        written before it may be lost even if this sync succeeds."""
+        if self.stats.fsync_errors:  # the kernel may have dropped pages it failed to write, silently
+            lost = f"{self.stats.fsync_errors} fsync errors on this WAL: records may be lost"
+            raise OSError(errno.EIO, lost)
         seg = self._seg
         if seg is not None and not self._closed and self.policy.syncs:
             fdatasync(seg.fd)
@@ -611,6 +616,8 @@ class _GroupSyncer:
                 return  # the close's own fsync covers what is left
             self.passes += 1
             self.written.clear()
+            if self._stop.is_set():  # stop() set it before `written`: the clear may have eaten its wake-up
+                return
             written = writer.stats.writes
             if written == self.synced:
                 continue

@@ -197,8 +197,10 @@ def test_a_restarted_venue_gateway_is_reconciled_at_once(desk: Desk) -> None:
         return all(o["order_id"] != resting["order_id"] for o in cli.orders())  # working ones only
 
     desk.wait_for(ended, "the oms to end the order the restarted venue does not know")
-    after = desk.heartbeats()["oms"].counters
-    assert after.get("oms.reconciles", 0) > reconciles
+    after = desk.wait_for(
+        lambda: (hb := desk.heartbeats()["oms"].counters).get("oms.reconciles", 0) > reconciles and hb,
+        "a heartbeat of the oms that counts the reconciliation",
+    )
     assert after.get("oms.reconcile_timeouts", 0) == timeouts  # answered at the first attempt
 
 

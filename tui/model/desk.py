@@ -232,6 +232,14 @@ class DeskModel:
         self.notices.appendleft(Notice(wall, severity, text))
 
     # -- views ------------------------------------------------------------------------------------
+    def forget_views(self) -> None:
+        """Forget what building views remembers (the md rate's marks, cached sections and books): for a
+        copy of the model kept to be folded on later, from a time before its last view (replay)."""
+        self._rate_marks.clear()
+        self._last_view = None
+        self._book_views.clear()
+        self._sections.clear()
+
     def view(self, now_ns: int, wall_ns: int) -> DeskView:
         rules = self.config.rules
         self._view_number += 1
