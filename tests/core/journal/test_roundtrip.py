@@ -104,6 +104,29 @@ def test_skip_resumes_a_pass_at_a_record_number_across_segments(journal, skip):
         next(JournalReader(path).records(skip=-1))
 
 
+def test_a_readers_later_passes_trust_the_sealed_segments_it_checksummed(journal, monkeypatch):
+    import core.journal.loader as loader
+
+    path, records = journal
+    verified: list[bool] = []
+    real = loader._check_seal
+
+    def recording(*args: object, verify: bool) -> str | None:
+        verified.append(verify)
+        return real(*args, verify=verify)
+
+    monkeypatch.setattr(loader, "_check_seal", recording)
+    reader = JournalReader(path)
+    assert as_tuples(reader.records()) == as_tuples(records)
+    sealed = verified.count(True)
+    assert sealed >= 4  # every sealed segment checksummed on the first pass
+    verified.clear()
+    assert as_tuples(reader.records(skip=5)) == as_tuples(records[5:])
+    assert verified == [False] * sealed  # not again on the second
+    next(JournalReader(path).records(skip=N - 1))  # a new reader checks them anew
+    assert verified.count(True) == sealed
+
+
 def test_numpy_scan_equals_record_iteration(journal):
     path, _ = journal
     reader = JournalReader(path)
