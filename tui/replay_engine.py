@@ -8,8 +8,8 @@ beyond reading the journal: the JournalLink's worker drives it, tests drive it d
 - Step: one record, or up to and including the next market-data or state message; stepping pauses.
 - Seek: forwards folds on from where the replay is; backwards restores the latest checkpoint at or
   before the target and folds on from there. A checkpoint is a deep copy of the model and its folder,
-  taken every `checkpoint_every` records folded for the first time (a few ms for a demo desk's model,
-  against about 10 µs a record folded); at most `max_checkpoints` are kept, and when there would be
+  taken every `checkpoint_every` records folded for the first time (8 ms for the journal test desk's
+  model, against 10-15 µs a record folded); at most `max_checkpoints` are kept, and when there would be
   more, every other one is dropped and the interval doubles, so a day-long journal keeps them spread
   over the whole day. Without one (before the first), a backward seek refolds from the first record.
   Seeking folds `budget` records a call, so the worker stays responsive (and quits promptly) during a

@@ -612,7 +612,7 @@ class _GroupSyncer:
         writer = self.writer
         while True:
             self.written.wait()
-            if self._stop.wait(self.interval_s) or self._stop.is_set():
+            if self._stop.wait(self.interval_s):
                 return  # the close's own fsync covers what is left
             self.passes += 1
             self.written.clear()

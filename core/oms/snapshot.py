@@ -43,6 +43,7 @@ from typing import NoReturn
 
 from core.instruments import InstrumentCatalog
 from core.journal import Damage
+from core.journal.files import fsync_dir
 from core.oms.engine import OmsEngine
 from core.oms.fees import FeeSchedule
 from core.oms.outputs import OmsOutputs, OutputCollector
@@ -107,11 +108,7 @@ def write_snapshot_file(wal_dir: str | Path, data: bytes) -> Path:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
     return path
 
 
@@ -303,9 +300,26 @@ def resume(
                 engine, skip, last, why = None, 0, "", f"unreadable ({type(e).__name__}: {e})"
             else:
                 why = "used"
-    if engine is None:
-        return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why, progress)
-    engine.out = out
+    if engine is not None:
+        engine.out = out
+        applied = _replay_onto(engine, wal_dir, skip, last, progress)
+        if applied is not None:
+            return Resumed(engine, applied[0], applied[0] - skip, applied[1], "used")
+        why = "not this WAL's (its records differ)"
+    engine = OmsEngine(catalog, config, out, fees=fees, venue_ids=venue_ids)
+    replayed = _replay_onto(engine, wal_dir, 0, "", progress)
+    assert replayed is not None  # with nothing to skip there is no record to match
+    count, last = replayed
+    return Resumed(engine, count, count, last, why)
+
+
+def _replay_onto(
+    engine: OmsEngine, wal_dir: str | Path, skip: int, last: str, progress: Callable[[int], object] | None
+) -> tuple[int, str] | None:
+    """Applies the WAL's records after the first `skip` to `engine`, whose state is the state after
+    those, the last of which has digest `last`. Returns (records in the WAL, digest of the last one),
+    or None when the WAL does not hold that record there (another WAL, or one cut short). Raises
+    WalDamageError as replay_wal."""
     damage: list[Damage] = []
     count = 0
     record: tuple[int, bytes] | None = None  # the last one read: only its digest is kept
@@ -315,35 +329,11 @@ def resume(
             if progress is not None and (count - skip) % PROGRESS_EVERY == PROGRESS_EVERY - 1:
                 progress(count - skip + 1)
         elif count == skip - 1 and record_digest(*record) != last:
-            break  # not the record the snapshot ended with: another WAL
+            return None  # not the record the snapshot ended with: another WAL
         count += 1
     if count < skip:
-        why = "not this WAL's (its records differ)"
-        return _replay_all(wal_dir, catalog, config, out, fees, venue_ids, why, progress)
+        return None
     check_replay_damage(wal_dir, damage, engine)
     if count > skip and record is not None:
         last = record_digest(*record)
-    return Resumed(engine, count, count - skip, last, "used")
-
-
-def _replay_all(
-    wal_dir: str | Path,
-    catalog: InstrumentCatalog,
-    config: RiskConfig,
-    out: OmsOutputs,
-    fees: FeeSchedule | None,
-    venue_ids: dict[str, int] | None,
-    why: str,
-    progress: Callable[[int], object] | None,
-) -> Resumed:
-    engine = OmsEngine(catalog, config, out, fees=fees, venue_ids=venue_ids)
-    damage: list[Damage] = []
-    count = 0
-    record: tuple[int, bytes] | None = None  # the last one read: only its digest is kept
-    for record in wal_records(wal_dir, damage):
-        engine.on_message(*record)
-        count += 1
-        if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(count)
-    check_replay_damage(wal_dir, damage, engine)
-    return Resumed(engine, count, count, record_digest(*record) if record is not None else "", why)
+    return count, last
