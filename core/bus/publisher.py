@@ -128,7 +128,9 @@ class Publisher:
         counters = self.counters
         idle = self._idle
         retries = self._retries
-        attempts = 0
+        # Retries are counted per outcome: back pressure waited out up to a term's end meets a term
+        # rotation (ADMIN_ACTION) next, and that must get its own retries, not the ones already used.
+        attempts = dict.fromkeys(retries, 0)
         while True:
             if result is BACK_PRESSURED:
                 counters.back_pressured += 1
@@ -140,9 +142,9 @@ class Publisher:
                 counters.admin_action += 1
             else:  # pyaeron raises for terminal outcomes; anything else is a contract change
                 raise BusError(f"stream {self.stream.name}: unexpected offer result {result!r}")
-            if attempts >= retries[result]:
+            if attempts[result] >= retries[result]:
                 return self._drop(result)
-            attempts += 1
+            attempts[result] += 1
             if result is not ADMIN_ACTION:
                 idle.idle(0)
             pub = self._pub

@@ -128,3 +128,33 @@ def test_a_retried_offer_that_gets_through_resets_the_back_off(driver: DriverPro
     assert offers > 1 and pub.counters.sent == offers and pub.counters.dropped == 0
     assert pub.counters.back_pressured == idle.events.count("idle") >= 1
     assert idle.events[-1] == "reset" and idle.events.count("reset") == 1
+
+
+def test_a_term_rotation_met_after_back_pressure_gets_its_own_retries(driver: DriverProcess):
+    """An offer that waits out back pressure at a term's end then meets the rotation (ADMIN_ACTION).
+
+    The subscriber reads one message per idle, so once the window is full every offer meets back
+    pressure first; a message size that does not divide the 64 KiB term makes the offer at each term's
+    end not fit, so it gets ADMIN_ACTION once the limit moves. One retry for ADMIN_ACTION must be left
+    for it, however many back-pressure retries came before (they were once counted together).
+    """
+    got: list[int] = []
+    with BusClient(driver.instance) as bus:
+        dispatcher = aerodesk_dispatcher().on(SEQ_TEMPLATE, lambda m, h: got.append(seq_of(m)))
+        sub = bus.subscriber("control", dispatcher)
+
+        def read_one() -> None:
+            sub.poll(fragment_limit=1)
+            time.sleep(0.0005)  # let the driver move the publication limit
+
+        retry = RetryPolicy(back_pressured=100_000, admin_action=1)
+        pub = bus.publisher("control", retry=retry, idle_strategy=RecordingIdle(read_one))
+        wait_connected(pub, [bus])
+        count = 150  # ~2.4 terms of 1,056-byte frames
+        results = [pub.offer(seq_frame(seq, 1000)) for seq in range(count)]
+        c = pub.counters
+        assert results == [True] * count and c.dropped == 0
+        # both term ends were met under back pressure
+        assert c.admin_action >= 2 and c.back_pressured > count // 2
+        assert poll_until(lambda: len(got) == count, [bus], [sub])
+    assert got == list(range(count))

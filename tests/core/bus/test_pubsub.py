@@ -63,7 +63,9 @@ def test_cross_process_messages_larger_than_the_mtu_are_reassembled(driver: Driv
     assert child.returncode == 0
     report = json.loads(out)
     assert report["sent"] == [True] * 20 and report["counters"]["sent"] == 20
-    assert report["counters"]["dropped"] == 0
+    # The child waits out back pressure itself (offer again), so the publisher may report offers it gave
+    # up on for back pressure; nothing else may be dropped.
+    assert report["counters"]["dropped"] == report["counters"]["dropped_bp"]
     assert got.seqs == list(range(20))
     assert all(len(m) == size and check_seq_frame(m) for m in got.messages)
     assert sub.counters.received == 20 and sub.counters.bad_input() == 0
