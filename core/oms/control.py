@@ -183,6 +183,22 @@ class Controls(VenueReports):
         if ns:
             self.timers.schedule(("deadman", strategy_id), self.now + ns)
 
+    def deadman_watched(self) -> list[int]:
+        """Strategies whose dead-man is armed and has not fired."""
+        return sorted(s for s in self.last_seen if s not in self.dead and self._deadman_ns(s))
+
+    def restart_grace(self, ts: int) -> None:
+        """The oms (re)started at ts: each watched strategy gets one dead-man interval from then.
+
+        A strategy could not be heard while the oms was down, so its last heartbeat before the stop says
+        nothing of whether it is alive now. Without this, the replayed (stale) heartbeats fire the dead-man
+        at the first tick and cancel the orders of strategies that are running. One found dead before the
+        stop stays dead; one that stays silent is cancelled an interval after the start.
+        """
+        for strategy_id in self.deadman_watched():
+            self.last_seen[strategy_id] = max(self.last_seen[strategy_id], ts)
+            self.timers.schedule(("deadman", strategy_id), ts + self._deadman_ns(strategy_id))
+
     def _deadman_fired(self, strategy_id: int) -> None:
         ns = self._deadman_ns(strategy_id)
         last = self.last_seen.get(strategy_id)

@@ -44,6 +44,9 @@ from core.oms.queries import Queries
 from core.risk.operator import SYSTEM, Operator
 
 CLOCK_ROLE = "oms.clock"  # a Heartbeat with this role is a clock tick: it only advances time
+# A Heartbeat with this role marks an oms start (journaled when there are dead-man timers to reprieve):
+# every armed strategy gets one dead-man interval from it, see restart_grace.
+START_ROLE = "oms.start"
 RECONCILE_CORRELATION = 1 << 62  # | venue id: the correlationId of a reconciliation query
 OMS_CLIENT_ID = 0xFFFF_FFFF  # the oms's own client id (reconciliation queries)
 
@@ -73,6 +76,8 @@ class OmsEngine(Queries):
         if handler is _QUERY:
             self.answer_query(m, ts)
             return
+        if handler is _HEARTBEAT and m.role == START_ROLE:
+            self.restart_grace(ts)  # before time advances: the deadlines it would fire are moved first
         self._advance(ts)
         self.counters["inputs"] += 1
         try:
@@ -142,8 +147,8 @@ class OmsEngine(Queries):
         self.set_limit_command(m, _operator(m.operator))
 
     def _heartbeat(self, m) -> None:
-        if m.role == CLOCK_ROLE:
-            return  # time has advanced; nothing else
+        if m.role == CLOCK_ROLE or m.role == START_ROLE:
+            return  # time has advanced (and a start gave its grace in apply); nothing else
         self.heartbeat(m.strategyId)
 
     def _control_ack(self, m) -> None:
@@ -281,6 +286,7 @@ class OmsEngine(Queries):
 
 
 _QUERY = object()
+_HEARTBEAT = OmsEngine._handlers[Heartbeat]
 OmsEngine._handlers[Query] = _QUERY  # answered without advancing time: queries change nothing
 
 

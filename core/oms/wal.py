@@ -12,6 +12,8 @@ What is journaled (is_journaled):
 - strategy heartbeats (dead-man) and the oms's own clock ticks (a Heartbeat with role
   "oms.clock", see clock_tick): time passing is an input, so deadlines (dead-man, flatten,
   cancel retries, the daily roll, the periodic status) fire at the same inputs in replay;
+- the oms's start, when a dead-man is armed (a Heartbeat with role "oms.start", see start_marker):
+  the grace it gives the strategies is given again in replay;
 - the venues' ControlAck that ends a reconciliation.
 Not journaled: Query (read-only: answering changes nothing) and heartbeats of other daemons.
 
@@ -45,7 +47,7 @@ from core.codec.messages import (
 from core.instruments import InstrumentCatalog, load_instruments
 from core.journal import Damage, DamageKind, FsyncPolicy, JournalError, JournalReader, JournalWriter
 from core.oms import wire
-from core.oms.engine import CLOCK_ROLE, OMS_CLIENT_ID, OmsEngine
+from core.oms.engine import CLOCK_ROLE, OMS_CLIENT_ID, START_ROLE, OmsEngine
 from core.oms.fees import FeeSchedule
 from core.oms.outputs import OmsOutputs, OutputCollector
 from core.risk.config import RiskConfig, load_risk_config
@@ -84,7 +86,7 @@ def is_journaled(payload: bytes | memoryview) -> bool:
             hb = decode(payload)
         except Exception:
             return False
-        return bool(hb.strategyId) or hb.role == CLOCK_ROLE
+        return bool(hb.strategyId) or hb.role == CLOCK_ROLE or hb.role == START_ROLE
     if template == _CONTROL_ACK:
         try:
             return decode(payload).clientId == OMS_CLIENT_ID
@@ -97,6 +99,13 @@ def clock_tick(ts: int) -> bytes:
     """The input that only advances the engine's time to ts (journaled like any other)."""
     return wire.heartbeat(
         ts=ts, role=CLOCK_ROLE, pid=0, state=2, seq=0, startedTs=0, strategyId=0, counters=(), instance=b""
+    )
+
+
+def start_marker(ts: int) -> bytes:
+    """The input that says the oms started at ts (it gives the dead-man a grace: see restart_grace)."""
+    return wire.heartbeat(
+        ts=ts, role=START_ROLE, pid=0, state=2, seq=0, startedTs=ts, strategyId=0, counters=(), instance=b""
     )
 
 

@@ -71,12 +71,12 @@ from core.oms import wire
 from core.oms.engine import CLOCK_ROLE, OMS_CLIENT_ID, OmsEngine
 from core.oms.reference import ReferenceFeed
 from core.oms.snapshot import PeriodicSnapshots, SnapshotPlan
-from core.oms.wal import JournaledEngine, clock_tick
+from core.oms.wal import JournaledEngine, clock_tick, start_marker
 
 log = logging.getLogger("aerodesk.oms")
 
 NO_RETRY_ON_PRESSURE = RetryPolicy(back_pressured=0, admin_action=10, not_connected=0)  # outboxes hold
-CLOCK_STREAM_ID = 0  # WAL records of the oms's own clock ticks
+CLOCK_STREAM_ID = 0  # WAL records of the oms's own clock ticks and start markers
 WAL_RETRY_NS = 100_000_000  # while the WAL fails, deadlines are retried this often (not every cycle)
 _TEMPLATE = struct.Struct("<H")  # the template id, at byte 2 of the SBE header
 
@@ -153,6 +153,7 @@ class OmsAgent:
             "in.md": 0,
             "in.reference": 0,
             "in.clock_tick": 0,
+            "in.start": 0,
             "in.ignored": 0,
             "wal.replayed": replayed,
             "wal.refused": 0,
@@ -182,6 +183,16 @@ class OmsAgent:
             sum(1 for p in e.ledger.positions.values() if p.net),
             f"ENGAGED ({e.kill.reason})" if e.kill.engaged else "released",
         )
+        watched = e.deadman_watched()
+        if watched:
+            # Replayed heartbeats are stale: without a grace the dead-man would cancel at the first tick
+            # the orders of strategies that are alive but could not be heard while the oms was down.
+            log.info(
+                "oms %s: dead-man armed for strategies %s: each has one interval from now to be heard",
+                self.role_name,
+                watched,
+            )
+            self._input(CLOCK_STREAM_ID, start_marker(self.clock.time_ns()), "in.start")
         for stream, payload in self._on_start_inputs() if self._on_start_inputs else []:
             self._input(self._stream_ids.get(stream, 0), payload, "in.set_limit")
         self._orders_deadline = self.clock.time_ns() + self.connect_wait_ns

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,9 +26,13 @@ from core.bus import BusClient, instance_dir, spawn_driver
 from core.codec.messages import (
     AckStatus,
     BookSnapshot,
+    DaemonState,
+    Heartbeat,
     NewOrder,
     OperatorIdentity,
     OrdType,
+    Reason,
+    RiskEventType,
     Side,
     TimeInForce,
 )
@@ -36,7 +41,9 @@ from core.control.session import control_session
 from core.daemons.oms.store import WalStore
 from core.journal import wal_dir
 from core.oms.wal import replay_wal
+from core.supervisor.monitor import HeartbeatMonitor
 from core.supervisor.ops import observe_heartbeats
+from tests.core.daemons.busio import Collector, pump
 from tests.desk import PROFILES, REPO_ROOT
 from tests.e2e.cli import DeskCli
 
@@ -356,3 +363,79 @@ def test_a_killed_oms_restarts_from_its_last_periodic_snapshot(
     replayed, total = (int(x) for x in re.search(r"\((\d+) of its (\d+) records", resumed).groups())
     # the tail after the last snapshot that landed (one more may have been in flight at the kill)
     assert total >= 13 and replayed < 2 * 5, resumed
+
+
+# -- a restart longer than the dead-man interval --------------------------------------------------------
+class StrategyHeartbeats:
+    """A strategy host's per-strategy heartbeats on the bus, every 100 ms from a thread of its own."""
+
+    def __init__(self, instance: str, strategy_id: int) -> None:
+        self.instance, self.strategy_id = instance, strategy_id
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> StrategyHeartbeats:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join(SAFETY_TIMEOUT_S)
+
+    def _run(self) -> None:
+        with BusClient(self.instance, role_name="test-strategies") as bus:
+            pub = bus.publisher("heartbeats")
+            seq = 0
+            while not self.stopped.wait(0.1):
+                bus.do_work()
+                pub.offer(
+                    Heartbeat.encode_bytes(
+                        ts=time.time_ns(),
+                        role="strategies",
+                        pid=os.getpid(),
+                        state=DaemonState.Running,
+                        seq=seq,
+                        startedTs=0,
+                        strategyId=self.strategy_id,
+                        counters=(),
+                        instance=self.instance.encode(),
+                    )
+                )
+                seq += 1
+
+
+def test_a_strategy_heard_again_after_a_long_oms_restart_is_not_cancelled(
+    oms_procs, instance: str, tmp_path: Path
+) -> None:
+    """The oms is down for longer than the dead-man interval while the strategy runs: its replayed
+    heartbeats are stale, but the strategy has one interval from the start to be heard, and is."""
+    profile = _own_profile(tmp_path / "profile")
+    risk = profile.parent / "oms_risk.toml"
+    risk.write_text(risk.read_text() + '\n[strategies.5]\nname = "mm"\ndeadman_ms = 1000\n')
+    with StrategyHeartbeats(instance, 5) as beats, BusClient(instance, role_name="test-watch") as bus:
+        oms = oms_procs(profile).start()
+        oms.answering()
+        wait_for(lambda: oms_heartbeat(instance).counters["oms.in.strategy_hb"] >= 3, "strategy heartbeats")
+        oms.stop()
+        time.sleep(2.5)  # down for 2.5 dead-man intervals; the strategy keeps beating
+        state = Collector(bus, "state")  # what the restarted oms says
+        monitor = HeartbeatMonitor(bus)
+
+        def heard(n: int) -> bool:
+            hb = monitor.latest.get("oms")
+            return hb is not None and hb.pid == again.process.pid and hb.counters["oms.in.strategy_hb"] >= n
+
+        def dead_man() -> list[Any]:
+            return [e for e in state.of("RiskEvent") if e.eventType == RiskEventType.DeadManTriggered]
+
+        again = oms_procs(profile).start()
+        pump(bus, [state, monitor], lambda: heard(30), "3 s of strategy heartbeats after the restart")
+        assert dead_man() == []
+        assert again.log().count("dead-man armed for strategies [5]") == 1
+        beats.stop()  # the grace is not a reprieve: silence still fires the dead-man
+        pump(bus, [state, monitor], dead_man, "the dead-man once the strategy is silent")
+        [event] = dead_man()
+    assert event.strategyId == 5 and event.reason == Reason.DeadMan

@@ -123,6 +123,12 @@ class Desk:
 
         self.send(clock_tick(self.now + dt), dt)
 
+    def restart(self, down: int) -> None:
+        """The oms was down for `down` ns (no input, no tick), then started again: its start marker."""
+        from core.oms.wal import start_marker
+
+        self.send(start_marker(self.now + down), down)
+
     def corr(self) -> int:
         self._corr += 1
         return self._corr

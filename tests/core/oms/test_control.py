@@ -69,6 +69,37 @@ def test_a_strategy_that_never_beat_is_armed_by_its_first_order():
     assert cancelled_ids(d, mark) == [1]
 
 
+def test_an_oms_restart_gives_each_armed_strategy_one_interval_to_be_heard():
+    """The oms could not hear anyone while it was down: the heartbeats it replays are stale, so they
+    must not fire the dead-man at its start. A strategy heard within one interval keeps its orders; a
+    silent one is cancelled an interval after the start; one found dead before the stop stays dead."""
+    d = desk(strategies={s: {"deadman_ms": 1000} for s in (1, 2, 3)})
+    for s in (1, 2, 3):
+        d.heartbeat(s)
+    d.order(1, 1, BTC, Side.Buy, 100, MID - 100)
+    d.order(2, 1, BTC, Side.Buy, 100, MID - 100)
+    for oid in (1, 2):
+        d.ack(oid)
+    d.heartbeat(1, dt=900 * MS)
+    d.heartbeat(2, dt=0)
+    d.tick(100 * MS)  # strategy 3 is silent: found dead before the stop
+    assert [e.strategyId for e in d.risk_events() if e.eventType == RiskEventType.DeadManTriggered] == [3]
+    mark = len(d.out)
+    d.restart(10_000 * MS)  # down 10 s, ten intervals
+    assert cancelled_ids(d, mark) == [] and d.risk_events(mark) == []
+    d.heartbeat(1, dt=600 * MS)  # strategy 1 is running and heard again; 2 stays silent
+    d.tick(399 * MS)
+    assert cancelled_ids(d, mark) == []  # 999 ms after the start
+    d.tick(1 * MS)
+    assert cancelled_ids(d, mark) == [2]
+    [ev] = d.risk_events(mark)
+    assert ev.eventType == RiskEventType.DeadManTriggered and ev.strategyId == 2 and ev.ts == d.now
+    mark = d.order(3, 1, BTC, Side.Buy, 100, MID - 100)  # still dead: refused until it beats
+    assert [(r.execType, r.reason) for r in d.reports(mark)] == [(ExecType.Rejected, Reason.DeadMan)]
+    mark = d.order(1, 2, BTC, Side.Buy, 100, MID - 100)
+    assert [r.execType for r in d.reports(mark)] == [ExecType.PendingNew]
+
+
 # -- SetLimit ------------------------------------------------------------------------------------------
 def test_set_limit_is_audited_with_operator_old_and_new_values():
     d = desk(instruments={BTC: {"max_order_qty": "2"}})

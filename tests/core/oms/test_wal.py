@@ -204,6 +204,7 @@ actions = st.lists(
         ),
         st.tuples(st.just("cancel_all"), st.integers(0, 3)),
         st.tuples(st.just("tick"), st.integers(1, 3_000)),
+        st.tuples(st.just("start"), st.integers(1, 10_000)),  # the oms was down that long, then started
         st.tuples(st.just("heartbeat"), st.integers(1, 3)),
         st.tuples(st.just("query"), st.sampled_from([QueryType.Orders, QueryType.Positions, QueryType.Risk])),
         st.tuples(st.just("flatten"), st.sampled_from([0, BTC])),
@@ -255,6 +256,8 @@ def play(d: Desk, script: list) -> None:
             d.cancel_all(strategy=step[1])
         elif kind == "tick":
             d.tick(step[1] * MS)
+        elif kind == "start":
+            d.restart(step[1] * MS)
         elif kind == "heartbeat":
             d.heartbeat(step[1])
         elif kind == "query":
