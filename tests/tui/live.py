@@ -20,6 +20,7 @@ from tui.config import TuiConfig
 from tui.link import DeskLink
 from tui.model.desk import ModelConfig
 from tui.model.staleness import StaleRules
+from tui.screens.confirm import ReasonScreen
 
 HANG_GUARD_S = 90.0  # a guard against hangs on a loaded machine, never a performance limit
 
@@ -54,6 +55,20 @@ async def until[T](pilot: Pilot, probe: Callable[[], T], what: str, timeout: flo
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         await pilot.pause(0.05)
+
+
+async def reason_dialog(pilot: Pilot, what: str) -> ReasonScreen:
+    """Wait for the reason dialog with its field focused: a key that comes before the focus (the screen
+    mounts after it is pushed, later still on a loaded machine) reaches no field and is lost."""
+    app = pilot.app
+
+    def ready() -> ReasonScreen | None:
+        screen, focused = app.screen, app.focused  # (the field may not exist yet: it is not queried)
+        if isinstance(screen, ReasonScreen) and focused is not None and focused.id == "reason":
+            return screen if focused.screen is screen else None
+        return None
+
+    return await until(pilot, ready, what)
 
 
 async def press(pilot: Pilot, *keys: str) -> None:

@@ -25,11 +25,20 @@ from core.codec.messages import (
     Side,
 )
 from tests.desk import PROFILES, desk_fixture
-from tests.tui.live import StreamObserver, live_app, notices, press, run, table, tui_config, until
+from tests.tui.live import (
+    StreamObserver,
+    live_app,
+    notices,
+    press,
+    reason_dialog,
+    run,
+    table,
+    tui_config,
+    until,
+)
 from tests.tui.recorded import d64, execution_report, position
 from tui import commands as cmd
 from tui.model.staleness import DeskStatus
-from tui.screens.confirm import ReasonScreen
 from tui.widgets.ladder import LadderPane
 
 md_exec_desk = desk_fixture(PROFILES / "md_exec.toml")
@@ -144,7 +153,7 @@ def test_the_kill_key_sends_a_kill_switch_and_shows_the_refusal(md_exec_desk) ->
             await until(pilot, lambda: app.last_view and app.last_view.link.connected, "the TUI to connect")
             await until(pilot, lambda: control.sub.is_connected, "the TUI's control publication")
             await press(pilot, "k")
-            await until(pilot, lambda: isinstance(app.screen, ReasonScreen), "the kill confirmation")
+            await reason_dialog(pilot, "the kill confirmation")
             await press(pilot, "enter")
             kill = await until(
                 pilot,

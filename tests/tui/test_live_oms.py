@@ -9,15 +9,16 @@ import importlib.util
 import time
 
 import pytest
+from textual.widgets import Input
 
 from core.bus import BusClient
 from core.codec.messages import QueryType
 from core.control.client import ControlClient
 from tests.desk import PROFILES, desk_fixture
-from tests.tui.live import live_app, notices, press, run, table, until
+from tests.tui.live import live_app, notices, press, reason_dialog, run, table, until
 from tui import commands as cmd
 from tui import fmt
-from tui.screens.confirm import ConfirmScreen, ReasonScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.ticket import OrderTicketScreen
 from tui.widgets.blotter import OrdersPane
 
@@ -160,7 +161,7 @@ def test_the_kill_key_engages_the_kill_switch_in_the_oms_and_release_needs_a_rea
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.last_view and app.last_view.kill.engaged is False, "kill off")
             await press(pilot, "k")
-            await until(pilot, lambda: isinstance(app.screen, ReasonScreen), "the kill confirmation")
+            await reason_dialog(pilot, "the kill confirmation")
             await press(pilot, "enter")
             await until(
                 pilot,
@@ -174,10 +175,13 @@ def test_the_kill_key_engages_the_kill_switch_in_the_oms_and_release_needs_a_rea
 
             # release: a reason is required (an empty one is refused inline), then a confirmation
             await press(pilot, "K")
-            await until(pilot, lambda: isinstance(app.screen, ReasonScreen), "the release dialog")
+            dialog = await reason_dialog(pilot, "the release dialog")
             await press(pilot, "enter")
-            assert isinstance(app.screen, ReasonScreen), "released without a reason"
-            await press(pilot, *"all clear", "enter")
+            assert app.screen is dialog, "released without a reason"
+            await press(pilot, *"all clear")
+            typed = dialog.query_one("#reason", Input)
+            await until(pilot, lambda: typed.value == "all clear", "the reason typed")
+            await press(pilot, "enter")
             await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the release confirmation")
             await press(pilot, "y")
             await until(pilot, lambda: outcome_of(app, "release", cmd.Outcome.DONE), "the release answer")
