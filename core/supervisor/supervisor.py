@@ -18,7 +18,9 @@ restart_backoff_max_ms) when its restart policy is "on-failure". max_restarts fa
 restart_window_ms mark it failed: reported, left down, never looped. Exit code 2 (its configuration is
 wrong, or its kind is not built) fails it at once: a restart cannot fix that. During start-up a failed
 daemon fails the whole start: what was started is stopped and the error names the daemon and its log.
-A driver that dies is started again (daemons reconnect by themselves).
+A driver that dies is started again (daemons reconnect by themselves). Time the supervisor itself did
+not run (suspended, a paused VM, starved of CPU: a loop iteration STALL_S or more after the previous
+one) is not counted as any daemon's silence.
 
 Owner: with `stop_with` (`aerodesk up --stop-with PID`) the desk stops by itself once that process is
 gone, however it ended (a test run killed by a timeout, a TUI that crashed).
@@ -62,6 +64,9 @@ from core.supervisor.runtime import InstanceLock, InstancePaths, remove_quietly,
 log = logging.getLogger("aerodesk.supervisor")
 
 TICK_S = 0.02
+# A loop iteration that comes this long after the previous one means this process did not run meanwhile
+# (suspended, a paused VM, starved of CPU): that time is not counted as the daemons' silence.
+STALL_S = 0.5
 OWNER_CHECK_S = 0.5
 EXIT_CONFIG = 2  # core.daemons exit code: configuration or usage error, kind not built
 LOG_TAIL_LINES = 12
@@ -152,6 +157,7 @@ class Supervisor:
         self._timeout_s = profile.heartbeat_timeout_ms / 1000
         self._startup_s = profile.startup_timeout_ms / 1000
         self._stop_s = profile.stop_timeout_ms / 1000
+        self._last_tick: float | None = None
 
     # == the whole life ==========================================================================
     def run(self, on_ready: Callable[[dict[str, Any]], None] | None = None) -> int:
@@ -255,6 +261,7 @@ class Supervisor:
     # == one loop iteration ======================================================================
     def _tick(self) -> None:
         assert self.bus is not None and self.monitor is not None
+        self._discount_stall(time.monotonic())
         work = self.bus.do_work() + self.monitor.poll()
         now = time.monotonic()
         self._check_owner(now)
@@ -268,6 +275,26 @@ class Supervisor:
         self._write()
         if not work:
             time.sleep(TICK_S)
+
+    def _discount_stall(self, now: float) -> None:
+        """Time this process did not run is nobody's silence: the heartbeats sent meanwhile were not
+        read (an untethered observer that far behind is even dropped, and rejoins a moment later). So a
+        stall moves every heartbeat and start-up clock on by its length; without it, a supervisor that
+        was suspended for longer than heartbeat_timeout_ms restarted every healthy daemon as it woke."""
+        last, self._last_tick = self._last_tick, now
+        if last is None or now - last < STALL_S:
+            return
+        gap = now - last
+        log.warning(
+            "supervisor: did not run for %.1f s (suspended or starved of CPU); heartbeat silence and "
+            "start-up deadlines do not count it",
+            gap,
+        )
+        for slot in self.slots:
+            if slot.last_heartbeat is not None:
+                slot.last_heartbeat += gap
+            if slot.state == STARTING:
+                slot.deadline += gap
 
     def _check(self, slot: DaemonSlot, now: float) -> None:
         proc = slot.process

@@ -4,6 +4,7 @@ daemon that cannot run; cleans up after a failed start."""
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 from core.bus import instance_dir
@@ -58,6 +59,26 @@ def test_restart_request_replaces_the_process(desk: Desk) -> None:
     assert not processes.alive(old)
     unknown = ops.restart("no-such-daemon", desk.instance)
     assert unknown.code == ops.USAGE and "exec-sim, md" in unknown.message
+
+
+def test_a_supervisor_that_did_not_run_does_not_count_that_time_as_the_daemons_silence(desk: Desk) -> None:
+    """Suspended for longer than heartbeat_timeout_ms (a paused VM, a stopped job): the daemons beat on
+    meanwhile, unheard. Waking, the supervisor must not restart them all as silent."""
+    desk.wait_for(lambda: _healthy(desk), "a healthy desk")
+    before = {name: (desk.pid(name), desk.daemon(name)["restarts"]) for name in ("md", "exec-sim")}
+    supervisor = desk.runtime()["supervisor"]
+    mark = len(desk.log("supervisor"))
+    timeout_s = 3.0  # heartbeat_timeout_ms of tests/profiles/md_exec.toml
+    assert processes.signal_pid(supervisor["pid"], signal.SIGSTOP, supervisor["start_ticks"])
+    try:
+        time.sleep(timeout_s + 1.5)
+    finally:
+        processes.signal_pid(supervisor["pid"], signal.SIGCONT, supervisor["start_ticks"])
+    time.sleep(timeout_s + 1.0)  # a heartbeat timeout after waking: the daemons have been heard again
+    assert {name: (desk.pid(name), desk.daemon(name)["restarts"]) for name in before} == before
+    log = desk.log("supervisor")[mark:]
+    assert "did not run for" in log and "silent for" not in log, log
+    desk.wait_for(lambda: _healthy(desk), "the desk to be healthy")
 
 
 def test_a_daemon_that_crashes_at_once_fails_the_start_after_its_retry_budget(tmp_path: Path) -> None:
@@ -119,3 +140,4 @@ def test_down_stops_the_daemons_of_a_supervisor_killed_with_sigkill(desk: Desk) 
     assert not instance_dir(desk.instance).exists()
     assert desk.runtime() is None
     assert desk.status()[0] == ops.NOT_RUNNING
+
