@@ -542,6 +542,7 @@ class Supervisor:
             log.error("%s", e)
             return
         grace = time.monotonic()
+        self._last_tick = grace  # the driver's start took this tick's time: it was no stall
         for slot in self.slots:
             if slot.last_heartbeat is not None:
                 slot.last_heartbeat = grace  # daemons need a moment to reconnect

@@ -81,6 +81,22 @@ def test_a_supervisor_that_did_not_run_does_not_count_that_time_as_the_daemons_s
     desk.wait_for(lambda: _healthy(desk), "the desk to be healthy")
 
 
+def test_a_killed_media_driver_is_started_again_and_the_desk_recovers(desk: Desk) -> None:
+    desk.wait_for(lambda: _healthy(desk), "a healthy desk")
+    mark = len(desk.log("supervisor"))
+    old = desk.runtime()["driver"]
+    assert processes.signal_pid(old["pid"], signal.SIGKILL, old.get("start_ticks"))
+    new = desk.wait_for(
+        lambda: (d := (desk.runtime() or {}).get("driver")) and d["pid"] != old["pid"] and d,
+        "a new media driver",
+    )
+    assert processes.alive(new["pid"]) and not processes.alive(old["pid"])
+    desk.wait_for(lambda: _healthy(desk), "the desk to be healthy on the new driver")
+    log = desk.log("supervisor")[mark:]
+    assert f"media driver pid {old['pid']} exited" in log, log
+    assert "did not run for" not in log, log  # starting a driver is work, not a stall
+
+
 def test_a_daemon_that_crashes_at_once_fails_the_start_after_its_retry_budget(tmp_path: Path) -> None:
     with running_desk(PROFILES / "crash.toml", tmp_path, start=False) as desk:
         result = desk.up()
