@@ -26,7 +26,8 @@ event, acks (New), fills (Trade), Canceled, Replaced, Expired, and refusals with
 (unknown instrument, price off tick or not positive, quantity off lot / below min / above max,
 post-only that would take, duplicate clOrdId ...), CancelRejected / ReplaceRejected (unknown order,
 too late). Reports are delivered at the venue's report latency; one the stream pushes back on is held
-and retried, in order, on the next duty cycle.
+and retried, in order, on the next duty cycle (core/daemons/outbox.py: counters reports_held, each
+report that had to wait, reports_waiting, reports_dropped).
 
 Reconciliation. Queries carry no venueId, so the address is in the correlationId: a Query with bit 62
 set is for venue `correlationId & 0xFFFF` (the oms sends `1 << 62 | venueId`); any other Orders query is
@@ -90,6 +91,7 @@ from core.codec.messages import Query as QueryMessage
 from core.config import ConfigError, Table
 from core.daemons.host import DaemonHost
 from core.daemons.md_feeds import static_data
+from core.daemons.outbox import Outbox
 from core.daemons.profile import DaemonSpec
 from core.marketdata.events import (
     Aggressor,
@@ -107,7 +109,6 @@ log = logging.getLogger("aerodesk.exec")
 EXECUTION_MODULE = "adapters.sim"  # SimExecClientConfig, SimInstrumentProvider, SimExecutionClient, ...
 RECONCILE_BIT = 1 << 62  # a Query whose correlationId has it addresses venue (correlationId & 0xFFFF)
 REPORT_RETRY = RetryPolicy(back_pressured=0, admin_action=10, not_connected=0)
-_HOLD = (OfferFailure.BACK_PRESSURED, OfferFailure.ADMIN_ACTION)
 # venue_reports opens when the first order can arrive; reports of that order may be due before the new
 # publication has connected to its subscribers: they are held, not dropped, for this long
 REPORTS_CONNECT_GRACE_NS = 2_000_000_000
@@ -178,12 +179,12 @@ class VenueGateway:
         # venue_reports is opened only once this gateway listens on venue_orders: the oms takes a
         # publisher joining venue_reports as a venue that hears its reconciliation query (reconcile.py)
         self._open_reports = open_reports
-        self.publisher: Publisher | None = None
+        # encoded reports in order; held until venue_reports opens, and while the stream pushes back
+        self.outbox = Outbox(None, f"exec {role_name}: venue report", log, hold_also=self._connecting)
         self._reports_opened_ns = 0
         self.clock = clock
         self._restate_finished = restate_finished
         self._buf = bytearray(max_report_length)
-        self._outbox: deque[bytes] = deque()  # encoded reports waiting for the stream, in order
         self.telemetry = telemetry  # the heartbeats stream, for LatencySamples (None: not measured)
         self._samples: list[tuple[int, int, int, int, int]] = []  # arrival, trigger, send, strategy, clOrdId
         self._sample_buf = bytearray(LatencySample.BLOCK_LENGTH + 8)
@@ -203,8 +204,6 @@ class VenueGateway:
             "restated": 0,
             "reports": 0,
             **dict.fromkeys(_COUNTED.values(), 0),
-            "reports_held": 0,
-            "reports_dropped": 0,
             "market_events": 0,
             "md_gaps": 0,
             "md_bad": 0,
@@ -231,7 +230,7 @@ class VenueGateway:
         log.info("exec %s: venue id %d ready", self.role_name, self.venue_id)
 
     def do_work(self) -> int:
-        if self.publisher is None:
+        if self.outbox.publisher is None:
             self._open_reports_once_listening()
         work = self._flush()
         # orders first: they are on the tick-to-order path, and an order acts only after the venue's
@@ -261,8 +260,8 @@ class VenueGateway:
     def _open_reports_once_listening(self) -> None:
         sub = self.orders_sub
         if sub is not None and sub.is_connected:
-            self.publisher = self._open_reports()
             self._reports_opened_ns = self.clock.time_ns()
+            self.outbox.attach(self._open_reports())
             log.info("exec %s: listening on venue_orders; venue_reports open", self.role_name)
 
     def next_deadline_ns(self) -> int | None:
@@ -274,11 +273,18 @@ class VenueGateway:
         return due
 
     def on_close(self) -> None:
-        if self._outbox:
-            log.warning("exec %s: %d reports not sent at stop", self.role_name, len(self._outbox))
+        if self.outbox.held:
+            log.warning("exec %s: %d reports not sent at stop", self.role_name, len(self.outbox.held))
 
     def counters(self) -> dict[str, int]:
-        return {**self.c, "open_orders": len(self._working)}
+        o = self.outbox
+        return {
+            **self.c,
+            "reports_held": o.held_total,
+            "reports_dropped": o.dropped,
+            "reports_waiting": len(o.held),
+            "open_orders": len(self._working),
+        }
 
     # -- orders in --------------------------------------------------------------------------------
     def on_new_order(self, m: Any, _header: Any) -> None:
@@ -490,32 +496,17 @@ class VenueGateway:
         return int(self.client.seq)
 
     def _queue(self, frame: bytes) -> None:
-        self._outbox.append(frame)
+        self.outbox.send(frame)
 
     def _flush(self) -> int:
-        sent = 0
-        outbox = self._outbox
-        publisher = self.publisher
-        if publisher is None:
-            return 0  # kept until venue_reports opens (next duty cycle: orders came, so it listens)
-        while outbox:
-            result = publisher.offer(outbox[0])
-            if result is True:
-                outbox.popleft()
-                sent += 1
-                continue
-            if result in _HOLD or (
-                result is OfferFailure.NOT_CONNECTED
-                and self.clock.time_ns() - self._reports_opened_ns < REPORTS_CONNECT_GRACE_NS
-            ):
-                self.c["reports_held"] += 1
-                break
-            outbox.popleft()  # nobody subscribed, or the driver is gone: reconciliation recovers it
-            self.c["reports_dropped"] += 1
-            self._report.report(
-                f"drop:{result}", f"exec {self.role_name}: venue report not sent ({result.value})"
-            )
-        return sent
+        return self.outbox.flush()
+
+    def _connecting(self, failure: OfferFailure) -> bool:
+        """A just-opened venue_reports may not have connected to its subscribers yet: hold, for a while."""
+        return (
+            failure is OfferFailure.NOT_CONNECTED
+            and self.clock.time_ns() - self._reports_opened_ns < REPORTS_CONNECT_GRACE_NS
+        )
 
 
 def _known(value: Any) -> int:

@@ -12,78 +12,19 @@ settles the order (see agent.py).
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
 
-from core.agent.ratelimit import RateLimitedLog
 from core.bus.publisher import OfferFailure, Publisher
 from core.codec.messages import ExecType, decode
+from core.daemons.outbox import Outbox
 
 log = logging.getLogger("aerodesk.oms")
 
-_HOLD = (OfferFailure.BACK_PRESSURED, OfferFailure.ADMIN_ACTION)
-MAX_HELD = 1_000_000  # outputs held for a stalled stream before the oldest are dropped (and counted)
 _REJECTS = frozenset({ExecType.Rejected, ExecType.CancelRejected, ExecType.ReplaceRejected})
 
 
-class Outbox:
-    """One publisher with an ordered queue of what it could not send yet."""
-
-    def __init__(self, publisher: Publisher, name: str) -> None:
-        self.publisher = publisher
-        self.name = name
-        self.held: deque[bytes] = deque()
-        self.sent = 0
-        self.dropped = 0
-        self.held_total = 0
-        self._report = RateLimitedLog(log)
-
-    def send(self, payload: bytes) -> bool | None:
-        """True sent, None held for later, False dropped."""
-        if self.held:
-            self._hold(payload)
-            return None
-        result = self.publisher.offer(payload)
-        if result is True:
-            self.sent += 1
-            return True
-        if result in _HOLD:
-            self._hold(payload)
-            return None
-        self._drop(result)
-        return False
-
-    def flush(self) -> int:
-        sent = 0
-        held = self.held
-        while held:
-            result = self.publisher.offer(held[0])
-            if result is True:
-                held.popleft()
-                self.sent += 1
-                sent += 1
-            elif result in _HOLD:
-                break
-            else:
-                held.popleft()
-                self._drop(result)
-        return sent
-
-    def _hold(self, payload: bytes) -> None:
-        self.held.append(payload)
-        self.held_total += 1
-        if len(self.held) > MAX_HELD:
-            self.held.popleft()
-            self._drop(OfferFailure.BACK_PRESSURED)
-
-    def _drop(self, why: OfferFailure) -> None:
-        self.dropped += 1
-        quiet = self.name == "state" and why is OfferFailure.NOT_CONNECTED  # nobody listening: normal
-        self._report.report(
-            f"drop:{why.value}",
-            f"oms: {self.name} output not sent ({why.value})",
-            level=logging.INFO if quiet else logging.WARNING,
-        )
+def _nobody_listening(why: OfferFailure) -> bool:
+    return why is OfferFailure.NOT_CONNECTED  # on the state stream: normal, nobody has to read it
 
 
 class BusOutputs:
@@ -95,8 +36,8 @@ class BusOutputs:
         venue_orders: Publisher,
         on_venue_drop: Callable[[int], None] | None = None,
     ) -> None:
-        self.state = Outbox(state, "state")
-        self.venue = Outbox(venue_orders, "venue_orders")
+        self.state = Outbox(state, "oms: state output", log, quiet=_nobody_listening)
+        self.venue = Outbox(venue_orders, "oms: venue_orders output", log)
         self.on_venue_drop = on_venue_drop
         self.rejects: dict[str, int] = {}  # refusals by reason name (execution reports)
 
