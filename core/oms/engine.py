@@ -76,7 +76,7 @@ class OmsEngine(Queries):
         if handler is _QUERY:
             self.answer_query(m, ts)
             return
-        if handler is _HEARTBEAT and m.role == START_ROLE:
+        if handler is _HEARTBEAT and m.role == START_ROLE and not m.strategyId:
             self.restart_grace(ts)  # before time advances: the deadlines it would fire are moved first
         self._advance(ts)
         self.counters["inputs"] += 1
@@ -147,7 +147,7 @@ class OmsEngine(Queries):
         self.set_limit_command(m, _operator(m.operator))
 
     def _heartbeat(self, m) -> None:
-        if m.role == CLOCK_ROLE or m.role == START_ROLE:
+        if (m.role == CLOCK_ROLE or m.role == START_ROLE) and not m.strategyId:
             return  # time has advanced (and a start gave its grace in apply); nothing else
         self.heartbeat(m.strategyId)
 

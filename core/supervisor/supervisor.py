@@ -19,7 +19,7 @@ restart_window_ms mark it failed: reported, left down, never looped. Exit code 2
 wrong, or its kind is not built) fails it at once: a restart cannot fix that. During start-up a failed
 daemon fails the whole start: what was started is stopped and the error names the daemon and its log.
 A driver that dies is started again (daemons reconnect by themselves). Time the supervisor itself did
-not run (suspended, a paused VM, starved of CPU: a loop iteration STALL_S or more after the previous
+not run (stopped, a paused VM, starved of CPU: a loop iteration STALL_S or more after the previous
 one) is not counted as any daemon's silence.
 
 Owner: with `stop_with` (`aerodesk up --stop-with PID`) the desk stops by itself once that process is
@@ -65,7 +65,7 @@ log = logging.getLogger("aerodesk.supervisor")
 
 TICK_S = 0.02
 # A loop iteration that comes this long after the previous one means this process did not run meanwhile
-# (suspended, a paused VM, starved of CPU): that time is not counted as the daemons' silence.
+# (stopped, a paused VM, starved of CPU): that time is not counted as the daemons' silence.
 STALL_S = 0.5
 OWNER_CHECK_S = 0.5
 EXIT_CONFIG = 2  # core.daemons exit code: configuration or usage error, kind not built
@@ -261,9 +261,9 @@ class Supervisor:
     # == one loop iteration ======================================================================
     def _tick(self) -> None:
         assert self.bus is not None and self.monitor is not None
-        self._discount_stall(time.monotonic())
         work = self.bus.do_work() + self.monitor.poll()
         now = time.monotonic()
+        self._discount_stall(now)
         self._check_owner(now)
         self._check_driver()
         for slot in self.slots:
@@ -280,19 +280,20 @@ class Supervisor:
         """Time this process did not run is nobody's silence: the heartbeats sent meanwhile were not
         read (an untethered observer that far behind is even dropped, and rejoins a moment later). So a
         stall moves every heartbeat and start-up clock on by its length; without it, a supervisor that
-        was suspended for longer than heartbeat_timeout_ms restarted every healthy daemon as it woke."""
+        was stopped for longer than heartbeat_timeout_ms restarted every healthy daemon as it woke."""
         last, self._last_tick = self._last_tick, now
         if last is None or now - last < STALL_S:
             return
         gap = now - last
         log.warning(
-            "supervisor: did not run for %.1f s (suspended or starved of CPU); heartbeat silence and "
+            "supervisor: did not run for %.1f s (stopped or starved of CPU); heartbeat silence and "
             "start-up deadlines do not count it",
             gap,
         )
         for slot in self.slots:
-            if slot.last_heartbeat is not None:
-                slot.last_heartbeat += gap
+            heard = slot.last_heartbeat
+            if heard is not None and heard < last:  # one read after the stall (this poll) is current
+                slot.last_heartbeat = min(heard + gap, now)
             if slot.state == STARTING:
                 slot.deadline += gap
 

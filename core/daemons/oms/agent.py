@@ -68,7 +68,7 @@ from core.daemons.oms.refusals import (
 )
 from core.journal import FsyncMode, JournalWriteError, JournalWriter
 from core.oms import wire
-from core.oms.engine import CLOCK_ROLE, OMS_CLIENT_ID, OmsEngine
+from core.oms.engine import CLOCK_ROLE, OMS_CLIENT_ID, START_ROLE, OmsEngine
 from core.oms.reference import ReferenceFeed
 from core.oms.snapshot import PeriodicSnapshots, SnapshotPlan
 from core.oms.wal import JournaledEngine, clock_tick, start_marker
@@ -184,15 +184,21 @@ class OmsAgent:
             f"ENGAGED ({e.kill.reason})" if e.kill.engaged else "released",
         )
         watched = e.deadman_watched()
-        if watched:
-            # Replayed heartbeats are stale: without a grace the dead-man would cancel at the first tick
-            # the orders of strategies that are alive but could not be heard while the oms was down.
+        # Replayed heartbeats are stale: without a grace the dead-man would cancel at the first tick the
+        # orders of strategies that are alive but could not be heard while the oms was down. The start
+        # goes first: anything else applied before it would advance time and fire the stale timers.
+        if watched and self._input(CLOCK_STREAM_ID, start_marker(self.clock.time_ns()), "in.start"):
             log.info(
                 "oms %s: dead-man armed for strategies %s: each has one interval from now to be heard",
                 self.role_name,
                 watched,
             )
-            self._input(CLOCK_STREAM_ID, start_marker(self.clock.time_ns()), "in.start")
+        elif watched:
+            log.warning(
+                "oms %s: the start could not be journaled: strategies %s get no dead-man grace",
+                self.role_name,
+                watched,
+            )
         for stream, payload in self._on_start_inputs() if self._on_start_inputs else []:
             self._input(self._stream_ids.get(stream, 0), payload, "in.set_limit")
         self._orders_deadline = self.clock.time_ns() + self.connect_wait_ns
@@ -461,7 +467,7 @@ class OmsAgent:
         def heartbeat(frame: bytes, _h: Any) -> None:
             m = decode(frame)
             # daemon heartbeats say nothing to the engine; clock ticks are the oms's own, never the bus's
-            if not m.strategyId or m.role == CLOCK_ROLE:
+            if not m.strategyId or m.role == CLOCK_ROLE or m.role == START_ROLE:
                 return
             self._input(sid, frame, "in.strategy_hb")
 

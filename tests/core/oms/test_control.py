@@ -100,6 +100,24 @@ def test_an_oms_restart_gives_each_armed_strategy_one_interval_to_be_heard():
     assert [r.execType for r in d.reports(mark)] == [ExecType.PendingNew]
 
 
+def test_only_the_oms_own_start_gives_the_grace():
+    """A strategy's heartbeat that happens to carry the start role is that strategy's heartbeat, no more."""
+    from core.codec.messages import Heartbeat
+    from core.oms.engine import START_ROLE
+
+    d = desk(strategies={s: {"deadman_ms": 1000} for s in (1, 2)})
+    d.heartbeat(1)
+    d.heartbeat(2)
+    d.order(2, 1, BTC, Side.Buy, 100, MID - 100)
+    d.ack(1)
+    mark = len(d.out)
+    beat = {"pid": 1, "state": 2, "seq": 0, "startedTs": 0, "counters": (), "instance": b""}
+    d.send(Heartbeat.encode_bytes(ts=d.now, role=START_ROLE, strategyId=1, **beat), 900 * MS)
+    d.tick(110 * MS)  # strategy 2 has been silent past its interval: no grace came for it
+    assert cancelled_ids(d, mark) == [1]
+    assert [e.strategyId for e in d.risk_events(mark) if e.eventType == RiskEventType.DeadManTriggered] == [2]
+
+
 # -- SetLimit ------------------------------------------------------------------------------------------
 def test_set_limit_is_audited_with_operator_old_and_new_values():
     d = desk(instruments={BTC: {"max_order_qty": "2"}})
