@@ -9,7 +9,7 @@ import importlib.util
 import time
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from core.bus import BusClient
 from core.codec.messages import QueryType
@@ -177,6 +177,8 @@ def test_the_kill_key_engages_the_kill_switch_in_the_oms_and_release_needs_a_rea
             await press(pilot, "K")
             dialog = await reason_dialog(pilot, "the release dialog")
             await press(pilot, "enter")
+            refusal = dialog.query_one("#reason-error", Static)
+            await until(pilot, lambda: "a reason is required" in str(refusal.render()), "the refusal")
             assert app.screen is dialog, "released without a reason"
             await press(pilot, *"all clear")
             typed = dialog.query_one("#reason", Input)

@@ -414,13 +414,13 @@ def test_a_strategy_heard_again_after_a_long_oms_restart_is_not_cancelled(
     heartbeats are stale, but the strategy has one interval from the start to be heard, and is."""
     profile = _own_profile(tmp_path / "profile")
     risk = profile.parent / "oms_risk.toml"
-    risk.write_text(risk.read_text() + '\n[strategies.5]\nname = "mm"\ndeadman_ms = 1000\n')
+    risk.write_text(risk.read_text() + '\n[strategies.5]\nname = "mm"\ndeadman_ms = 2000\n')
     with StrategyHeartbeats(instance, 5) as beats, BusClient(instance, role_name="test-watch") as bus:
         oms = oms_procs(profile).start()
         oms.answering()
         wait_for(lambda: oms_heartbeat(instance).counters["oms.in.strategy_hb"] >= 3, "strategy heartbeats")
         oms.stop()
-        time.sleep(2.5)  # down for 2.5 dead-man intervals; the strategy keeps beating
+        time.sleep(4.5)  # down for 2.25 dead-man intervals; the strategy keeps beating
         state = Collector(bus, "state")  # what the restarted oms says
         monitor = HeartbeatMonitor(bus)
 
@@ -432,7 +432,7 @@ def test_a_strategy_heard_again_after_a_long_oms_restart_is_not_cancelled(
             return [e for e in state.of("RiskEvent") if e.eventType == RiskEventType.DeadManTriggered]
 
         again = oms_procs(profile).start()
-        pump(bus, [state, monitor], lambda: heard(30), "3 s of strategy heartbeats after the restart")
+        pump(bus, [state, monitor], lambda: heard(40), "4 s of strategy heartbeats after the restart")
         assert dead_man() == []
         assert again.log().count("dead-man armed for strategies [5]") == 1
         beats.stop()  # the grace is not a reprieve: silence still fires the dead-man
