@@ -232,7 +232,7 @@ class VenueGateway:
     def do_work(self) -> int:
         if self.outbox.publisher is None:
             self._open_reports_once_listening()
-        work = self._flush()
+        work = self.outbox.flush()
         # orders first: they are on the tick-to-order path, and an order acts only after the venue's
         # latency, by when the market data read just after it has been applied
         if self.orders_sub is not None:
@@ -254,7 +254,7 @@ class VenueGateway:
             self._restate(corr, client_id, now)
             emitted += 1
         if emitted:
-            work += emitted + self._flush()
+            work += emitted + self.outbox.flush()
         return work
 
     def _open_reports_once_listening(self) -> None:
@@ -390,7 +390,7 @@ class VenueGateway:
             ts=now,
             text=f"venue {self.venue_id}: {restated} orders restated",
         )
-        self._queue(bytes(self._buf[:length]))
+        self.outbox.send(bytes(self._buf[:length]))
         log.info("exec %s: reconciliation query %d: %d orders restated", self.role_name, corr, restated)
 
     # -- market data in ---------------------------------------------------------------------------
@@ -469,7 +469,7 @@ class VenueGateway:
     # -- reports out ------------------------------------------------------------------------------
     def _emit(self, report: Any) -> None:
         length = self.client.encode_report(report, self._buf, 0)
-        self._queue(bytes(self._buf[:length]))
+        self.outbox.send(bytes(self._buf[:length]))
         self.c["reports"] += 1
         name = _COUNTED.get(report.exec_type)
         if name:
@@ -489,17 +489,11 @@ class VenueGateway:
 
     def _encode_and_queue(self, **fields: Any) -> None:
         length = ExecutionReport.encode(self._buf, 0, **fields)
-        self._queue(bytes(self._buf[:length]))
+        self.outbox.send(bytes(self._buf[:length]))
 
     def _next_seq(self) -> int:
         self.client.seq += 1  # one sequence over every ExecutionReport this venue sends
         return int(self.client.seq)
-
-    def _queue(self, frame: bytes) -> None:
-        self.outbox.send(frame)
-
-    def _flush(self) -> int:
-        return self.outbox.flush()
 
     def _connecting(self, failure: OfferFailure) -> bool:
         """A just-opened venue_reports may not have connected to its subscribers yet: hold, for a while."""

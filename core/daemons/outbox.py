@@ -66,7 +66,7 @@ class Outbox:
         if result is True:
             self.sent += 1
             return True
-        if result in _HOLD or (self._hold_also is not None and self._hold_also(result)):
+        if self._holds(result):
             self._hold(payload)
             return None
         self._drop(result)
@@ -85,12 +85,15 @@ class Outbox:
                 held.popleft()
                 self.sent += 1
                 sent += 1
-            elif result in _HOLD or (self._hold_also is not None and self._hold_also(result)):
+            elif self._holds(result):
                 break
             else:
                 held.popleft()
                 self._drop(result)
         return sent
+
+    def _holds(self, result: OfferFailure) -> bool:
+        return result in _HOLD or (self._hold_also is not None and self._hold_also(result))
 
     def _hold(self, payload: bytes) -> None:
         self.held.append(payload)
