@@ -122,18 +122,22 @@ def test_bad_input_is_counted_and_skipped_and_recording_goes_on(desks, running):
 def test_a_session_that_published_before_the_recorder_joined_is_marked_late(desks, running):
     desk = desks()
     seen: list[bytes] = []
-    early = desk.bus.subscriber("market_data", lambda b, _h: seen.append(b.tobytes()))  # listened already
-    md = desk.publisher("market_data")
-    desk.wait_connected([md])
-    before = [trade(i) for i in range(10)]
+    early = desk.bus.subscriber("control", lambda b, _h: seen.append(b.tobytes()))  # listened already
+    pub = desk.publisher("control")  # 64 KiB terms in the test channels: a 32 KiB publication window
+    desk.wait_connected([pub])
+    frame = (32 + len(trade(0)) + 31) // 32 * 32
+    # More than a window, less than a term: the publisher gets past the window only once the driver has
+    # seen the early reader consume, and that is where it joins a new subscriber. With fewer, whether the
+    # driver had looked yet was down to scheduling. No term ends in what is skipped, so no padding either.
+    before = [trade(i) for i in range(3 * 65536 // 4 // frame)]
     for payload in before:
-        desk.offer(md, payload, [early])
+        desk.offer(pub, payload, [early])
     assert desk.poll_until(lambda: len(seen) == len(before), [early])  # consumed: the stream moved on
-    recorder = running(desk, streams=("market_data",))
+    recorder = running(desk, streams=("control",))
     assert recorder.wait(lambda: recorder.agent.subscribers[0].image_count > 0)
-    after = [trade(i) for i in range(10, 15)]
+    after = [trade(i) for i in range(len(before), len(before) + 5)]
     for payload in after:
-        desk.offer(md, payload, [early])
+        desk.offer(pub, payload, [early])
     desk.poll_until(lambda: len(seen) == len(before) + len(after), [early])
     # the driver joins a new subscriber where the oldest current reader is: past what it consumed
     assert recorder.wait(lambda: recorder.agent.totals.recorded >= len(after)), recorder.agent.counters()
@@ -145,10 +149,9 @@ def test_a_session_that_published_before_the_recorder_joined_is_marked_late(desk
     skipped = len(sent) - len(trades)
     assert trades == sent[skipped:], (skipped, recorder.agent.counters())  # a whole suffix, in order
     assert skipped > 0, "the recorder joined at the start: the driver had not moved its join position"
-    frame = (32 + len(before[0]) + 31) // 32 * 32
     [marker] = markers
     assert records[0].stream_id == MARKER_STREAM_ID  # marked before the first message it recorded
-    assert marker is not None and marker.reason is GapReason.LATE_JOIN and marker.session_id == md.session_id
+    assert marker is not None and marker.reason is GapReason.LATE_JOIN and marker.session_id == pub.session_id
     assert marker.expected_position == 0 and marker.bytes_lost == skipped * frame
 
 
