@@ -82,6 +82,32 @@ def test_a_supervisor_that_did_not_run_does_not_count_that_time_as_the_daemons_s
     desk.wait_for(lambda: _healthy(desk), "the desk to be healthy")
 
 
+def test_a_supervisor_starved_into_long_gaps_still_sees_a_daemon_that_hung(desk: Desk) -> None:
+    """Nearly every loop a stall (stopped 0.8 s, let run 20 ms): had each gap been discounted whole, the
+    frozen exec-sim would have been silent for heartbeat_timeout_ms (3 s) in the supervisor's eyes only
+    after some 150 cycles, two minutes; now each gap counts STALL_S and it takes about 6."""
+    desk.wait_for(lambda: _healthy(desk), "a healthy desk")
+    supervisor = desk.runtime()["supervisor"]
+    old = desk.kill("exec-sim", signal.SIGSTOP)
+    deadline = time.monotonic() + 40.0  # a hang guard, and far short of the two minutes
+    replaced = None
+    try:
+        while replaced is None and time.monotonic() < deadline:
+            assert processes.signal_pid(supervisor["pid"], signal.SIGSTOP, supervisor["start_ticks"])
+            try:
+                time.sleep(0.8)
+            finally:
+                processes.signal_pid(supervisor["pid"], signal.SIGCONT, supervisor["start_ticks"])
+            time.sleep(0.02)
+            replaced = _running_with_new_pid(desk, "exec-sim", old)
+    finally:
+        processes.signal_pid(old, signal.SIGCONT)
+    assert replaced is not None, desk.log("supervisor")[-2000:]
+    assert "silent for" in replaced["error"]
+    assert "did not run for" in desk.log("supervisor")  # the gaps were stalls, and said so
+    desk.wait_for(lambda: _healthy(desk), "the desk to be healthy again")
+
+
 def test_a_killed_media_driver_is_started_again_and_the_desk_recovers(desk: Desk) -> None:
     desk.wait_for(lambda: _healthy(desk), "a healthy desk")
     mark = len(desk.log("supervisor"))
