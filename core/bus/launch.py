@@ -58,6 +58,18 @@ class DriverProcess:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
 
+    def ready(self) -> bool:
+        """Whether it serves clients yet, without waiting; DriverStartError (with its log) if it exited."""
+        code = self.process.poll()
+        if code is not None:
+            detail = self.log_text().strip()
+            raise DriverStartError(
+                f"media driver for desk {self.instance} exited with code {code}"
+                + (f":\n{detail}" if detail else " (see its stderr)")
+            )
+        probe = probe_driver(self.dir, _ACTIVE_TIMEOUT_MS)
+        return probe.active and probe.pid == self.pid
+
 
 def spawn_driver(
     instance: str | None = None,
@@ -70,10 +82,33 @@ def spawn_driver(
 ) -> DriverProcess:
     """Start a driver process for the instance and wait until it serves clients.
 
-    Its stderr goes to `log_path` (appended) or, without one, to this process's stderr. Raises
-    DriverStartError (with the driver's log) if it exits first, e.g. because the desk is running.
-    With `new_session` (the default) a Ctrl-C in the terminal does not reach the driver: whoever
-    started it stops it, after the daemons that use it.
+    Raises DriverStartError (with the driver's log) if it exits first, e.g. because the desk is running,
+    or is not ready within `ready_timeout_s` (it is then stopped).
+    """
+    handle = launch_driver(
+        instance, config_path=config_path, log_path=log_path, env=env, new_session=new_session
+    )
+    try:
+        _wait_ready(handle, ready_timeout_s)
+    except BaseException:
+        handle.stop()
+        raise
+    return handle
+
+
+def launch_driver(
+    instance: str | None = None,
+    *,
+    config_path: Path | None = None,
+    log_path: Path | None = None,
+    env: dict[str, str] | None = None,
+    new_session: bool = True,
+) -> DriverProcess:
+    """Start a driver process for the instance without waiting for it: `ready()` says when it serves.
+
+    Its stderr goes to `log_path` (appended) or, without one, to this process's stderr. With
+    `new_session` (the default) a Ctrl-C in the terminal does not reach the driver: whoever started it
+    stops it, after the daemons that use it.
     """
     instance = resolve_instance(instance)
     cmd = [sys.executable, "-m", "core.bus.driver", "--instance", instance]
@@ -92,27 +127,13 @@ def spawn_driver(
     finally:
         if stderr is not None:
             stderr.close()
-    handle = DriverProcess(instance, instance_dir(instance), process, log_path)
-    try:
-        _wait_ready(handle, ready_timeout_s)
-    except BaseException:
-        handle.stop()
-        raise
-    return handle
+    return DriverProcess(instance, instance_dir(instance), process, log_path)
 
 
 def _wait_ready(handle: DriverProcess, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        code = handle.process.poll()
-        if code is not None:
-            detail = handle.log_text().strip()
-            raise DriverStartError(
-                f"media driver for desk {handle.instance} exited with code {code}"
-                + (f":\n{detail}" if detail else " (see its stderr)")
-            )
-        probe = probe_driver(handle.dir, _ACTIVE_TIMEOUT_MS)
-        if probe.active and probe.pid == handle.pid:
+        if handle.ready():
             return
         time.sleep(_POLL_S)
     raise DriverStartError(f"media driver for desk {handle.instance} not ready after {timeout_s:g} s")

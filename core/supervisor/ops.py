@@ -391,6 +391,9 @@ def status(instance: str | None = None, *, window_s: float | None = None) -> Out
                 "counters": hb.counters if hb else {},
             }
         )
+    driver = data.get("driver") or {}
+    if driver.get("state", "running") != "running":  # a driver that died: its replacement is not up yet
+        problems.insert(0, f"media driver is {driver['state']} (pid {driver.get('pid')}): the last one died")
     if data.get("state") != "running":
         problems.insert(0, f"desk is {data.get('state')}")
     healthy = not problems
@@ -406,6 +409,7 @@ def status(instance: str | None = None, *, window_s: float | None = None) -> Out
         "driver": data.get("driver"),
         "log_dir": data.get("log_dir"),
         "daemons": rows,
+        "problems": problems,
     }
     if healthy:
         return Outcome(OK, f"desk {name} is healthy", out)

@@ -20,7 +20,8 @@ wrong, or its kind is not built) fails it at once: a restart cannot fix that. Du
 daemon fails the whole start: what was started is stopped and the error names the daemon and its log.
 A driver that dies is started again (daemons reconnect by themselves). Time the supervisor itself did
 not run (stopped, a paused VM, starved of CPU: a loop iteration STALL_S or more after the previous
-one) is not counted as any daemon's silence.
+one) is not counted as any daemon's silence beyond STALL_S per gap, so a starved supervisor still sees
+a daemon that hung.
 
 Owner: with `stop_with` (`aerodesk up --stop-with PID`) the desk stops by itself once that process is
 gone, however it ended (a test run killed by a timeout, a TUI that crashed).
@@ -53,8 +54,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.bus.client import BusClient
-from core.bus.errors import BusError, DeskNotRunning
-from core.bus.launch import DriverProcess, spawn_driver
+from core.bus.errors import BusError, DeskNotRunning, DriverStartError
+from core.bus.launch import DriverProcess, launch_driver, spawn_driver
 from core.daemons.profile import DaemonSpec, Profile
 from core.supervisor import processes
 from core.supervisor.control import ControlServer, Pending
@@ -67,6 +68,8 @@ TICK_S = 0.02
 # A loop iteration that comes this long after the previous one means this process did not run meanwhile
 # (stopped, a paused VM, starved of CPU): that time is not counted as the daemons' silence.
 STALL_S = 0.5
+DRIVER_READY_S = 30.0  # for a replacement driver to serve (it may first wait driver_timeout_ms)
+DRIVER_RETRY_S = 1.0
 OWNER_CHECK_S = 0.5
 EXIT_CONFIG = 2  # core.daemons exit code: configuration or usage error, kind not built
 LOG_TAIL_LINES = 12
@@ -144,6 +147,11 @@ class Supervisor:
         self.error = ""
         self.started_ns = time.time_ns()
         self.driver: DriverProcess | None = None
+        # A replacement for a driver that died, started but not serving yet: the loop goes on meanwhile
+        self._driver_starting: DriverProcess | None = None
+        self._driver_deadline = 0.0  # for it to serve; then it is stopped and another one tried
+        self._driver_retry_at = 0.0
+        self._driver_lost = 0  # the pid of the dead driver already reported
         self.bus: BusClient | None = None
         self.monitor: HeartbeatMonitor | None = None
         self.control: ControlServer | None = None
@@ -245,6 +253,8 @@ class Supervisor:
             self.control.close()
         if self.bus is not None:
             self.bus.close()
+        if self._driver_starting is not None:
+            self._driver_starting.stop(timeout_s=0.5 if self._hurry else self._stop_s)
         if self.driver is not None:
             self.driver.stop(timeout_s=0.5 if self._hurry else self._stop_s)
             log.info("desk %s: media driver stopped", self.instance)
@@ -265,7 +275,7 @@ class Supervisor:
         now = time.monotonic()
         self._discount_stall(now)
         self._check_owner(now)
-        self._check_driver()
+        self._check_driver(now)
         for slot in self.slots:
             self._check(slot, now)
         if self.control is not None:
@@ -280,15 +290,18 @@ class Supervisor:
         """Time this process did not run is nobody's silence: the heartbeats sent meanwhile were not
         read (an untethered observer that far behind is even dropped, and rejoins a moment later). So a
         stall moves every heartbeat and start-up clock on by its length; without it, a supervisor that
-        was stopped for longer than heartbeat_timeout_ms restarted every healthy daemon as it woke."""
+        was stopped for longer than heartbeat_timeout_ms restarted every healthy daemon as it woke.
+        The first STALL_S of each gap still counts: a supervisor starved into one loop every STALL_S or
+        more would otherwise discount all its time and never see a daemon that hung meanwhile."""
         last, self._last_tick = self._last_tick, now
         if last is None or now - last < STALL_S:
             return
-        gap = now - last
+        gap = now - last - STALL_S
         log.warning(
             "supervisor: did not run for %.1f s (stopped or starved of CPU); heartbeat silence and "
-            "start-up deadlines do not count it",
-            gap,
+            "start-up deadlines count only %.1f s of it",
+            now - last,
+            STALL_S,
         )
         for slot in self.slots:
             heard = slot.last_heartbeat
@@ -320,7 +333,7 @@ class Supervisor:
                     # a long start saying it is under way (an oms replaying its WAL): each Starting
                     # heartbeat gives it another startup_timeout_ms; it is running once it says so
                     slot.deadline = max(slot.deadline, last + self._startup_s)
-                if now >= slot.deadline:
+                if now >= slot.deadline and not self._driver_down:
                     budget = f"startup_timeout_ms ({self.profile.startup_timeout_ms} ms)"
                     self._failure(
                         slot,
@@ -329,7 +342,7 @@ class Supervisor:
                         if last is None
                         else f"silent while starting: no heartbeat within {budget} of its last Starting one",
                     )
-        elif state == RUNNING:
+        elif state == RUNNING and not self._driver_down:  # no driver: no heartbeats, and no fault of theirs
             last = slot.last_heartbeat or now
             if now - last > self._timeout_s:
                 self._failure(
@@ -338,7 +351,7 @@ class Supervisor:
                     f"silent for {now - last:.1f} s (heartbeat_timeout_ms {self._timeout_s * 1000:.0f})",
                 )
         elif state == BACKOFF:
-            if now >= slot.deadline:
+            if now >= slot.deadline and not self._driver_down:
                 self._launch(slot)
         elif state == STOPPING and proc is not None and now >= slot.deadline:
             log.warning("%s: pid %d did not stop within %.1f s: SIGKILL", slot.name, slot.pid, self._stop_s)
@@ -348,6 +361,11 @@ class Supervisor:
 
     # == transitions =============================================================================
     def _launch(self, slot: DaemonSlot) -> None:
+        if self._driver_down:  # it could not connect: start it once the new driver serves
+            log.info("%s: waits for the media driver before it starts", slot.name)
+            slot.deadline = time.monotonic()
+            self._set(slot, BACKOFF)
+            return
         cmd = [
             sys.executable,
             "-m",
@@ -527,26 +545,74 @@ class Supervisor:
             log.warning("desk %s: its owner, pid %d, is gone: stopping", self.instance, self.stop_with)
             self.request_stop()
 
-    def _check_driver(self) -> None:
+    def _check_driver(self, now: float) -> None:
+        """Replace a driver that died, without blocking the loop: a new one waits (up to
+        driver_timeout_ms) for the dead one's heartbeat to go stale before it serves, and meanwhile
+        control requests are answered, exits seen and stop signals obeyed."""
+        if self._stop_requested:
+            return
+        if self._driver_starting is not None:
+            self._await_driver(self._driver_starting, now)
+            return
         driver = self.driver
-        if driver is None or driver.is_alive() or self._stop_requested:
+        if driver is None or driver.is_alive() or now < self._driver_retry_at:
             return
-        log.error(
-            "desk %s: media driver pid %d exited (code %s): starting a new one",
-            self.instance,
-            driver.pid,
-            driver.process.returncode,
-        )
+        if self._driver_lost != driver.pid:
+            self._driver_lost = driver.pid
+            log.error(
+                "desk %s: media driver pid %d exited (code %s): starting a new one",
+                self.instance,
+                driver.pid,
+                driver.process.returncode,
+            )
         try:
-            self._start_driver()
-        except SupervisorError as e:
-            log.error("%s", e)
+            self._driver_starting = launch_driver(
+                self.instance, config_path=self.channels_config, log_path=self.paths.log("driver")
+            )
+        except OSError as e:
+            self._driver_retry_at = now + DRIVER_RETRY_S
+            log.error(
+                "desk %s: could not start a media driver: %s; retrying in %g s",
+                self.instance,
+                e,
+                DRIVER_RETRY_S,
+            )
             return
-        grace = time.monotonic()
-        self._last_tick = grace  # the driver's start took this tick's time: it was no stall
-        for slot in self.slots:
-            if slot.last_heartbeat is not None:
-                slot.last_heartbeat = grace  # daemons need a moment to reconnect
+        self._driver_deadline = now + DRIVER_READY_S
+        self._dirty = True
+        log.info("desk %s: media driver pid %d starting", self.instance, self._driver_starting.pid)
+
+    @property
+    def _driver_down(self) -> bool:
+        """The driver died and no replacement serves yet."""
+        return self._driver_starting is not None or (
+            self.driver is not None and self._driver_lost == self.driver.pid
+        )
+
+    def _await_driver(self, pending: DriverProcess, now: float) -> None:
+        try:
+            ready = pending.ready()
+        except DriverStartError as e:
+            self._driver_gave_up(now, str(e))
+            return
+        if ready:
+            self.driver, self._driver_starting = pending, None
+            self._dirty = True
+            log.info("desk %s: media driver pid %d at %s", self.instance, pending.pid, pending.dir)
+            for slot in self.slots:  # daemons need a moment to reconnect
+                if slot.last_heartbeat is not None:
+                    slot.last_heartbeat = now
+                if slot.state == STARTING:
+                    slot.deadline = max(slot.deadline, now + self._startup_s)
+        elif now >= self._driver_deadline:
+            pending.stop(timeout_s=self._stop_s)
+            self._driver_gave_up(now, f"media driver pid {pending.pid} not ready after {DRIVER_READY_S:g} s")
+
+    def _driver_gave_up(self, now: float, reason: str) -> None:
+        self._driver_starting = None
+        self._driver_retry_at = now + DRIVER_RETRY_S
+        self._dirty = True
+        log.error("desk %s: %s; retrying in %g s", self.instance, reason, DRIVER_RETRY_S)
 
     def _start_driver(self) -> None:
         try:
@@ -584,7 +650,7 @@ class Supervisor:
         write_runtime(self.paths.runtime, self.snapshot())
 
     def snapshot(self) -> dict[str, Any]:
-        drv = self.driver
+        drv = self._driver_starting or self.driver
         return {
             "instance": self.instance,
             "state": self.state,
@@ -610,6 +676,11 @@ class Supervisor:
                 "start_ticks": processes.start_ticks(drv.pid) if drv else None,
                 "dir": str(drv.dir) if drv else "",
                 "log": str(self.paths.log("driver")),
+                "state": "starting"
+                if self._driver_starting
+                else "running"
+                if drv and drv.is_alive()
+                else "down",
             },
             "daemons": [
                 {

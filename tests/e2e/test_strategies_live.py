@@ -61,7 +61,16 @@ def test_market_maker_orders_reach_the_venue_and_fills_make_positions(desk: Desk
         "a position of the BTC market maker",
     )
     assert held[0].instrumentId == BTC
-    daemons, strategies = watch(desk)
+
+    def caught_up() -> tuple[dict[str, HeartbeatInfo], dict[int, HeartbeatInfo]] | None:
+        # the oms books a fill before the strategies daemon reads its report, and its heartbeats say
+        # so later still: under load, more than one watch window later
+        daemons, strategies = watch(desk)
+        mine, own = daemons.get("strategies"), strategies.get(MM_BTC)
+        counted = mine is not None and own is not None and own.counters["fills"] > 0
+        return (daemons, strategies) if counted and {MM_BTC, PAIRS, MM_ETH} <= strategies.keys() else None
+
+    daemons, strategies = desk.wait_for(caught_up, "the strategies' heartbeats to count the fills")
     venue = daemons["exec-sim"].counters
     assert venue["exec-sim.acks"] > 0 and venue["exec-sim.fills"] > 0
     mine = daemons["strategies"].counters

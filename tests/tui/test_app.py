@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from textual.widgets import Input, Static
+
 from core.instruments import load_instruments
+from tests.tui.live import reason_dialog, until
 from tests.tui.recorded import VIEW_MONO, VIEW_WALL, recorded_model
 from tui import commands as cmd
 from tui.app import AerodeskApp
@@ -101,23 +104,52 @@ def test_keys_remap_from_config() -> None:
 
 
 def test_actions_become_commands_with_their_confirmations() -> None:
+    """Each key waits for the dialog it answers: one sent before a pushed screen has mounted (and focused
+    its field) reaches no dialog, which a loaded machine makes likely."""
+
     async def scenario() -> None:
         app, link = make_app()
+
+        def submitted(n: int):
+            return lambda: len(link.submitted) == n
+
+        def confirming() -> bool:
+            return isinstance(app.screen, ConfirmScreen)
+
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            await pilot.press("k", "enter")  # kill: one key plus confirmation
-            await pilot.press("F", "n")  # flatten all, declined
-            await pilot.press("f", "y")  # flatten the selected instrument (the first with data: BTC-USD)
-            await pilot.press("K", "enter")  # release: a reason is required, so nothing yet
-            await pilot.pause()
-            assert isinstance(app.screen, ReasonScreen)
-            await pilot.press(*"test over", "enter", "y")
-            await pilot.pause()
+            await pilot.press("k")  # kill: one key plus confirmation
+            await reason_dialog(pilot, "the kill dialog")
+            await pilot.press("enter")
+            await until(pilot, submitted(1), "the kill")
+            await pilot.press("F")  # flatten all, declined
+            await until(pilot, confirming, "the flatten-all confirmation")
+            await pilot.press("n")
+            await until(pilot, lambda: app.screen is app.desk_screen, "the declined dialog to close")
+            await pilot.press("f")  # flatten the selected instrument (the first with data: BTC-USD)
+            await until(pilot, confirming, "the flatten confirmation")
+            await pilot.press("y")
+            await until(pilot, submitted(2), "the flatten")
+            await pilot.press("K")  # release: a reason is required, so nothing yet
+            dialog = await reason_dialog(pilot, "the release dialog")
+            await pilot.press("enter")
+            refusal = dialog.query_one("#reason-error", Static)
+            await until(pilot, lambda: "a reason is required" in str(refusal.render()), "the refusal")
+            assert app.screen is dialog and len(link.submitted) == 2, "released without a reason"
+            await pilot.press(*"test over")
+            typed = dialog.query_one("#reason", Input)
+            await until(pilot, lambda: typed.value == "test over", "the reason typed")
+            await pilot.press("enter")
+            await until(pilot, confirming, "the release confirmation")
+            await pilot.press("y")
+            await until(pilot, submitted(3), "the release")
             kinds = [type(c).__name__ for c in link.submitted]
             assert kinds == ["EngageKill", "Flatten", "ReleaseKill"]
             assert link.submitted[1].instrument_id == 1 and link.submitted[2].reason == "test over"
             # the answer (here: no desk) is shown, never a silent success
-            assert app.outcomes[-1].outcome == cmd.Outcome.FAILED
+            await until(
+                pilot, lambda: app.outcomes and app.outcomes[-1].outcome == cmd.Outcome.FAILED, "the answer"
+            )
             assert "no desk attached" in str(app.desk_screen.query_one("#outcome").render())
 
     run(scenario)

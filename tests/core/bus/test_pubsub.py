@@ -117,6 +117,7 @@ def test_handler_exception_does_not_lose_the_rest_of_the_batch(driver: DriverPro
         sub = bus.subscriber("state", aerodesk_dispatcher().on(SEQ_TEMPLATE, got).on(BOOM_TEMPLATE, boom))
         pub = bus.publisher("state")
         wait_connected(pub, [bus])
+        wait_connected(sub, [bus])  # its image comes a conductor cycle after the publication connects
         sent = [pub.offer(seq_frame(0)), pub.offer(frame(BOOM_TEMPLATE, b"")), pub.offer(seq_frame(1))]
         sent += [pub.offer(seq_frame(2)), pub.offer(frame(BOOM_TEMPLATE, b"")), pub.offer(seq_frame(3))]
         assert sent == [True] * 6
@@ -310,7 +311,8 @@ def test_untethered_observer_never_holds_back_the_publisher(driver: DriverProces
         frozen = bus.subscriber("control", aerodesk_dispatcher(), tether=False)
         pub = bus.publisher("control", retry=NO_RETRY)
         wait_connected(pub, [bus])
-        assert frozen.is_connected
+        wait_connected(fast, [bus])  # the images come a conductor cycle or two after the publication
+        wait_connected(frozen, [bus])
         target = 8 * pub.stream.term_length // 1000  # several windows' worth of 1000-byte messages
         seq = 0
 

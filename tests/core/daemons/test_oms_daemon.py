@@ -190,7 +190,7 @@ def test_a_wal_write_error_refuses_requests_and_loses_no_journaled_state(oms_pro
     run = cli("order", "new", "ETH-USD", "buy", "0.1", "--price", "2900")
     assert run.code == 4 and WAL_REFUSAL in run.stderr, run  # unhealthy, with the oms's reason
     # Engaging the kill switch is never refused: journaled if the record still fits, else applied anyway.
-    kill = cli("kill", "--reason", "disk full", "--timeout", "2")
+    kill = cli("kill", "--reason", "disk full", "--timeout", "4")
     # No venue is connected here to confirm the cancels, so it waits for working orders to go in vain.
     assert kill.code == 1 and "working orders" in kill.stderr, kill
     assert cli.risk()["kill_switch"]["engaged"] is True
@@ -207,7 +207,7 @@ def test_a_wal_write_error_refuses_requests_and_loses_no_journaled_state(oms_pro
     if hb_before:  # the kill did not fit: replay rebuilds exactly the journaled orders, no kill
         assert len(orders) == accepted and {o["status"] for o in orders} == {"pending-new"}
         assert cli.risk()["kill_switch"]["engaged"] is False
-        run = cli("order", "new", "ETH-USD", "buy", "0.1", "--price", "2900", "--timeout", "2")
+        run = cli("order", "new", "ETH-USD", "buy", "0.1", "--price", "2900", "--timeout", "4")
         assert run.code == 1 and "Accepted: order" in run.stderr  # taken again; no venue here to ack it
     else:  # the kill fitted in the WAL: it is back, latched
         assert cli.risk()["kill_switch"]["engaged"] is True
@@ -273,7 +273,7 @@ def test_a_damaged_wal_stops_the_start_with_what_to_do(oms_procs, instance: str,
     for price in ("2900", "2901", "2902"):
         assert (
             "Accepted"
-            in cli("order", "new", "ETH-USD", "buy", "0.1", "--price", price, "--timeout", "2").stderr
+            in cli("order", "new", "ETH-USD", "buy", "0.1", "--price", price, "--timeout", "4").stderr
         )
     oms.stop()
     segment = next(wal_dir(instance, oms.data_dir).glob("*.seg"))
@@ -324,7 +324,7 @@ def test_bad_input_is_counted_never_fatal(oms_procs, instance: str) -> None:
     bad = sum(v for k, v in hb.counters.items() if k.startswith("order_requests.bad_"))
     assert bad >= 3  # too short for a header, a block, another schema: counted by the dispatcher
     assert oms.exited() is None
-    run = cli("order", "new", "ETH-USD", "buy", "0.1", "--price", "2900", "--timeout", "2")
+    run = cli("order", "new", "ETH-USD", "buy", "0.1", "--price", "2900", "--timeout", "4")
     assert run.code == 1 and "Accepted: order" in run.stderr  # still taking orders (no venue to ack them)
 
 

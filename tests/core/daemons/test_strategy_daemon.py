@@ -500,7 +500,16 @@ def test_orders_reach_the_venue_fills_make_a_position_and_a_failing_strategy_is_
     assert order.ordStatus == OrdStatus.New  # acknowledged by the venue
     assert (order.side, order.instrumentId, order.leavesQty) == (Side.Buy, ETH.id, 50)
     assert 0 < position.netQty <= 50 and position.instrumentId == ETH.id  # the IOC bought what the book had
-    daemons, strategies = watch(desk)
+
+    def caught_up():
+        # the oms books the fill before the strategies daemon reads its report, and its heartbeats say
+        # so later still: under load, more than one watch window later
+        daemons, strategies = watch(desk)
+        mine = daemons.get("strategies")
+        counted = mine is not None and mine.counters["strategies.fills"] >= 1
+        return (daemons, strategies) if counted and {FAULTY_ID, KEEPER_ID} <= strategies.keys() else None
+
+    daemons, strategies = desk.wait_for(caught_up, "the strategies' heartbeats to count the fill")
     counters = daemons["strategies"].counters
     assert counters["strategies.errors"] == 1 and counters["strategies.disabled"] == 1
     assert counters["strategies.running"] == 1 and counters["strategies.orders_sent"] >= 2

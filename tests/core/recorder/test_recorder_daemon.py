@@ -110,7 +110,8 @@ def test_untethered_recorder_never_slows_the_desk_and_marks_the_gap(desks, data_
             fast.poll()
 
     send(200)
-    time.sleep(0.3)
+    # it has read these before it freezes: it joined at the start, and the gap comes after them
+    desk.wait_heartbeat("recorder", recorder.pid, where=lambda h: _counter(h, "market_data.received") >= 200)
     os.kill(recorder.pid, signal.SIGSTOP)  # the recorder freezes; the desk must go on without it
     try:
         # more than the publication window (term_length / 2) goes out while it is frozen, for longer
