@@ -8,8 +8,9 @@ engine's state to `<wal>/engine.snapshot`, with a header that says which WAL sta
 - `records`: how many WAL records the state has applied (records 0 .. records-1);
 - `last`: a digest of the last of them (receive time and bytes): the WAL it is used with must hold
   exactly that record at that place (a WAL cut short, or another one, does not);
-- `code`: a digest of the source of the `core` package: only the code that wrote a snapshot reads it
-  (a pickle of another version's objects could load without an error and hold the wrong fields);
+- `code`: a digest of the source of `core.oms` and of the `core` modules it imports: only the code
+  that wrote a snapshot reads it (a pickle of another version's objects could load without an error
+  and hold the wrong fields, and changed replay code could act differently on the records after it);
 - `config`: a digest of the configuration the engine was built with (instruments, risk, fees, venues).
 
 `resume()` loads a snapshot when all of them match and replays the records after it; in every other
@@ -33,6 +34,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import signal
 import time
 import warnings
@@ -70,11 +72,46 @@ def record_digest(ts: int, payload: bytes | memoryview) -> str:
 
 @functools.cache
 def code_digest() -> str:
-    """Digest of every source file of the `core` package (paths and contents)."""
+    """Digest of the source files (paths and contents) of `core.oms` and every `core` module it imports,
+    directly or not: the code that builds, replays and pickles the engine. A change anywhere else in
+    `core` (the supervisor, the TUI's model, market data) no longer forces a full WAL replay."""
     h = hashlib.sha256()
-    for path in sorted(_CORE.rglob("*.py")):
+    for path in engine_sources():
         h.update(str(path.relative_to(_CORE)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
+
+
+def engine_sources() -> list[Path]:
+    """The source files of the engine's snapshot and replay code (core/oms/snapshot.py and the `core`
+    modules it imports, transitively, with their packages' __init__), found by reading the import
+    statements: the same set whatever else a process has imported."""
+    todo = [_CORE / "oms" / "snapshot.py"]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path not in seen:
+            seen.add(path)
+            todo.extend(_imported_sources(path.read_text()))
+    return sorted(seen)
+
+
+_IMPORT = re.compile(  # `from core.x import a, b`, also over lines in parentheses; `import core.x`
+    r"^[ \t]*(?:from[ \t]+(core[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)|import[ \t]+(core[\w.]*))", re.M
+)
+
+
+def _imported_sources(text: str) -> list[Path]:
+    found: list[Path] = []
+    for module, names, plain in _IMPORT.findall(text):
+        dotted = [plain] if plain else [module] + [f"{module}.{n}" for n in re.findall(r"\w+", names)]
+        for name in dotted:
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):  # a module's packages run their __init__ first
+                base = _CORE.joinpath(*parts[1:depth])
+                for candidate in (base / "__init__.py", base.with_suffix(".py")):
+                    if candidate.is_file():
+                        found.append(candidate)
+    return found
 
 
 def config_digest(

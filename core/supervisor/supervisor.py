@@ -18,10 +18,11 @@ restart_backoff_max_ms) when its restart policy is "on-failure". max_restarts fa
 restart_window_ms mark it failed: reported, left down, never looped. Exit code 2 (its configuration is
 wrong, or its kind is not built) fails it at once: a restart cannot fix that. During start-up a failed
 daemon fails the whole start: what was started is stopped and the error names the daemon and its log.
-A driver that dies is started again (daemons reconnect by themselves). Time the supervisor itself did
-not run (stopped, a paused VM, starved of CPU: a loop iteration STALL_S or more after the previous
-one) is not counted as any daemon's silence beyond STALL_S per gap, so a starved supervisor still sees
-a daemon that hung.
+A driver that dies is started again (daemons reconnect by themselves) without blocking the loop: until
+the new one serves, requests are answered, heartbeat silence does not count and launches wait.
+Time the supervisor itself did not run (stopped, a paused VM, starved of CPU: a loop iteration STALL_S
+or more after the previous one) is not counted as any daemon's silence beyond STALL_S per gap, so a
+starved supervisor still sees a daemon that hung.
 
 Owner: with `stop_with` (`aerodesk up --stop-with PID`) the desk stops by itself once that process is
 gone, however it ended (a test run killed by a timeout, a TUI that crashed).

@@ -8,6 +8,7 @@ import time
 import uuid
 from pathlib import Path
 
+from core.agent import SimulatedClock
 from core.bus import BusClient, instance_dir, spawn_driver
 from core.daemons.host import DaemonHost
 from core.daemons.profile import load_profile
@@ -36,13 +37,17 @@ def test_a_long_start_publishes_starting_heartbeats_with_its_progress(tmp_path: 
             time.sleep(0.01)
         hb = monitor.latest["oms"]
         assert hb.state == "Starting" and 0 < hb.counters["oms.wal.replaying"] <= done
-        # at most one per heartbeat interval: a call right after one that sent is not due
-        while not host.still_starting({"oms.wal.replaying": done}):
-            assert time.monotonic() < deadline, "no heartbeat was due again"
-            time.sleep(0.01)
+        # at most one per heartbeat interval, on the host's clock (held still here: a descheduled test
+        # between two calls would otherwise make the second one due)
+        clock = host.clock = SimulatedClock(max(host.heartbeat.next_due_ns, time.time_ns()))
+        assert host.still_starting({"oms.wal.replaying": done}) is True  # due: sent
         sent = host.heartbeat.sent
+        clock.advance(host.heartbeat.interval_ns - 1)
         assert host.still_starting({"oms.wal.replaying": done + 1}) is False
         assert host.heartbeat.sent == sent
+        clock.advance(1)
+        assert host.still_starting({"oms.wal.replaying": done + 2}) is True
+        assert host.heartbeat.sent == sent + 1
     finally:
         for client in clients:
             client.close()

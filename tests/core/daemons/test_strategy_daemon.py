@@ -400,7 +400,7 @@ def test_orders_given_back_are_cancelled_when_so_configured(rigs) -> None:
 
 
 def test_a_refused_or_unanswered_query_delays_the_start_no_longer_than_the_timeout(rigs) -> None:
-    rig = rigs(recover_timeout_ms=300)
+    rig = rigs(recover_timeout_ms=1500)  # the refusal must arrive first, even on a loaded machine
     q = rig.queries()
     refused = ControlAck.encode_bytes(
         correlationId=q[QueryType.Orders].correlationId,

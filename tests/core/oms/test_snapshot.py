@@ -5,6 +5,8 @@ code version, configuration or WAL, a damaged file) replays the whole WAL instea
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from itertools import pairwise
 from pathlib import Path
 
@@ -19,12 +21,14 @@ from core.oms.snapshot import (
     Resumed,
     SnapshotPlan,
     config_digest,
+    engine_sources,
     read_snapshot,
     resume,
 )
 from core.oms.wal import JournaledEngine, clock_tick, open_wal, replay_wal
 from tests.core.oms.harness import CATALOG, VENUES, config, state_of
 from tests.core.oms.test_wal import busy_session
+from tests.desk import REPO_ROOT
 
 
 def _session(wal: Path, inputs: list, cfg, *, clean_stop: bool = True) -> Resumed:
@@ -212,3 +216,23 @@ def test_a_periodic_snapshot_makes_the_records_it_claims_durable_first(tmp_path:
     lines = [line.split() for line in calls.read_text().splitlines()]
     by_child = [(path, there) for pid, path, there in lines if int(pid) != os.getpid()]
     assert by_child == [(segment, "False")]
+
+
+def test_the_code_digest_covers_every_core_module_the_snapshot_code_loads_and_nothing_else():
+    """The digest reads import statements; a fresh interpreter says what really loads. A module the
+    engine came to import without the digest covering it would let a snapshot outlive its code."""
+    probe = (
+        "import sys, core.oms.snapshot\n"
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'core'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+    )
+    loaded = {Path(line).resolve() for line in out.stdout.split()}
+    covered = set(engine_sources())
+    assert loaded <= covered, sorted(str(p) for p in loaded - covered)
+    core = REPO_ROOT / "core"
+    assert core / "oms" / "engine.py" in covered and core / "risk" / "checks.py" in covered
+    # code that neither builds nor replays the engine: an upgrade of it keeps the snapshots
+    for elsewhere in ("supervisor", "daemons", "bus", "sim", "recorder"):
+        assert not any((core / elsewhere) in p.parents for p in covered), elsewhere

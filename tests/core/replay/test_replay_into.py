@@ -17,6 +17,10 @@ from tests.core.recorder.desk import Desk, desk_environment, execution_report, t
 BURST = 10
 SPACING_S = 0.02
 PAUSE_S = 0.6
+# Receive times are stamped by recorder processes when they poll: on a loaded machine one may be this
+# late (never early), which shortens or lengthens any measured gap by as much. Bounds allow it, and the
+# rhythm (a 0.6 s pause against 20 ms spacing) stays far wider than it.
+LATE_S = 0.1
 
 
 def _record_session(desk: Desk, data_dir: Path) -> tuple[Path, list[bytes]]:
@@ -72,7 +76,7 @@ def test_replay_preserves_order_and_relative_timing_at_a_speed_and_ignores_it_at
     recorded = _recorded_times(journal)
     recorded_gaps = np.diff(recorded)
     pause_at = int(np.argmax(recorded_gaps))
-    assert pause_at == BURST - 1 and recorded_gaps[pause_at] >= PAUSE_S * 1e9
+    assert pause_at == BURST - 1 and recorded_gaps[pause_at] >= (PAUSE_S - LATE_S) * 1e9
 
     target = desks()
     recorder = target.start_recorder()
@@ -91,9 +95,9 @@ def test_replay_preserves_order_and_relative_timing_at_a_speed_and_ignores_it_at
     gaps = np.diff(arrived)
     assert int(np.argmax(gaps)) == pause_at  # the rhythm is kept: the pause is where it was
     span, recorded_span = arrived[-1] - arrived[0], recorded[-1] - recorded[0]
-    assert span >= 0.9 * recorded_span / speed  # never faster than asked (scheduling only delays)
+    assert span >= recorded_span / speed - LATE_S * 1e9  # never faster than asked (scheduling only delays)
     assert span < recorded_span  # and clearly faster than the original (a generous bound)
-    assert gaps[pause_at] >= 0.9 * recorded_gaps[pause_at] / speed
+    assert gaps[pause_at] >= recorded_gaps[pause_at] / speed - LATE_S * 1e9
 
     assert payloads_max == sent
     assert np.diff(arrived_max).max() < recorded_gaps[pause_at] / 2  # --max: the pause is not replayed
