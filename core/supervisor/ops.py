@@ -355,11 +355,19 @@ def status(instance: str | None = None, *, window_s: float | None = None) -> Out
     window = window_s if window_s is not None else max(2 * interval_s + 0.25, 1.0)
     daemons = data.get("daemons") or []
     problems: list[str] = []
-    try:
-        beats = observe_heartbeats(name, {d["name"]: d.get("pid", 0) for d in daemons}, window)
-    except DeskNotRunning as e:
-        beats = {}
-        problems.append(f"media driver unreachable: {e}")
+    driver = data.get("driver") or {}
+    replacing = driver.get("state", "running") != "running"  # the driver died; its replacement is not up
+    beats: dict[str, HeartbeatInfo] = {}
+    if replacing:  # nothing can be heard, and the supervisor is already on it: say that, not the noise
+        problems.append(
+            f"media driver is {driver['state']} (pid {driver.get('pid')}) after the last one died; "
+            "the daemons are heard again once it serves"
+        )
+    else:
+        try:
+            beats = observe_heartbeats(name, {d["name"]: d.get("pid", 0) for d in daemons}, window)
+        except DeskNotRunning as e:
+            problems.append(f"media driver unreachable: {e}")
     now_ns = time.time_ns()
     rows = []
     for d in daemons:
@@ -373,7 +381,7 @@ def status(instance: str | None = None, *, window_s: float | None = None) -> Out
             and age_ms is not None
             and age_ms <= timeout_s * 1000
         )
-        if not healthy:
+        if not healthy and not (replacing and d.get("state") == "running"):
             problems.append(_daemon_problem(d, hb))
         rows.append(
             {
@@ -391,9 +399,6 @@ def status(instance: str | None = None, *, window_s: float | None = None) -> Out
                 "counters": hb.counters if hb else {},
             }
         )
-    driver = data.get("driver") or {}
-    if driver.get("state", "running") != "running":  # a driver that died: its replacement is not up yet
-        problems.insert(0, f"media driver is {driver['state']} (pid {driver.get('pid')}): the last one died")
     if data.get("state") != "running":
         problems.insert(0, f"desk is {data.get('state')}")
     healthy = not problems
