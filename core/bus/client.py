@@ -208,6 +208,19 @@ class BusClient:
             return 0
         return self._try_reconnect()
 
+    def ensure_connected(self) -> bool:
+        """For a process that does not run a duty cycle yet (a long start): connect on first use, and
+        afterwards notice a lost driver and reconnect (at the reconnect interval) as do_work() would.
+        Whether it is connected now."""
+        if self._aeron is None and not self.counters.driver_lost:
+            try:
+                self.connect()
+            except DeskNotRunning:
+                return False
+        else:
+            self.do_work()
+        return self.is_connected
+
     def on_close(self) -> None:
         self.close()
 

@@ -29,7 +29,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # The CnC file starts with its metadata (aeron_cnc_metadata_t, CnC version 0.2.x): six int32 buffer
 # lengths, the client liveness timeout and start time (int64), then the driver's pid (int64) at byte 40.
 # Read only to say which process owns a directory.
-_CNC_FILE = "cnc.dat"
+CNC_FILE = "cnc.dat"
 _CNC_PID = struct.Struct("<q")
 _CNC_PID_OFFSET = 40
 _CNC_VERSION = struct.Struct("<i")
@@ -92,7 +92,7 @@ class DriverProbe:
 def probe_driver(dir: Path, timeout_ms: int) -> DriverProbe:
     if not dir.exists():
         return DriverProbe(dir, False, False, None, None)
-    cnc = dir / _CNC_FILE
+    cnc = dir / CNC_FILE
     active = cnc.exists() and pyaeron.is_driver_active(str(dir), timeout_ms)
     pid = read_driver_pid(cnc)
     return DriverProbe(dir, True, active, pid, None if pid is None else pid_alive(pid))

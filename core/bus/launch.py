@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.bus.errors import DriverStartError
-from core.bus.instance import instance_dir, probe_driver, resolve_instance
+from core.bus.instance import CNC_FILE, instance_dir, probe_driver, read_driver_pid, resolve_instance
 
 _POLL_S = 0.05
 _ACTIVE_TIMEOUT_MS = 5_000
@@ -31,6 +31,8 @@ class DriverProcess:
     dir: Path
     process: subprocess.Popen[bytes]
     log_path: Path | None = None
+    log_offset: int = 0  # where this run's part of the (appended) log starts
+    start_ticks: int | None = None  # set by a caller that records it (the supervisor), to tell pid reuse
 
     @property
     def pid(self) -> int:
@@ -56,7 +58,15 @@ class DriverProcess:
         return self.process.wait()
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+        """What this run wrote to its log (earlier runs' lines, appended before it, are left out)."""
+        if self.log_path is None:
+            return ""
+        try:
+            with self.log_path.open("rb") as f:
+                f.seek(self.log_offset)
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def ready(self) -> bool:
         """Whether it serves clients yet, without waiting; DriverStartError (with its log) if it exited."""
@@ -67,6 +77,9 @@ class DriverProcess:
                 f"media driver for desk {self.instance} exited with code {code}"
                 + (f":\n{detail}" if detail else " (see its stderr)")
             )
+        # its pid in cnc.dat first: the activity check spins while a CnC file is being initialised
+        if read_driver_pid(self.dir / CNC_FILE) != self.pid:
+            return False
         probe = probe_driver(self.dir, _ACTIVE_TIMEOUT_MS)
         return probe.active and probe.pid == self.pid
 
@@ -115,6 +128,7 @@ def launch_driver(
     if config_path is not None:
         cmd += ["--config", str(config_path)]
     stderr = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115 (handed to the child)
+    offset = stderr.seek(0, os.SEEK_END) if stderr is not None else 0
     try:
         process = subprocess.Popen(
             cmd,
@@ -127,7 +141,7 @@ def launch_driver(
     finally:
         if stderr is not None:
             stderr.close()
-    return DriverProcess(instance, instance_dir(instance), process, log_path)
+    return DriverProcess(instance, instance_dir(instance), process, log_path, offset)
 
 
 def _wait_ready(handle: DriverProcess, timeout_s: float) -> None:

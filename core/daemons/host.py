@@ -20,7 +20,7 @@ from core.agent.clock import Clock, SystemClock
 from core.agent.idle import WakeIdle, parse_idle_strategy
 from core.agent.runner import ErrorPolicy
 from core.agent.signals import run_agents_main
-from core.bus.client import BusClient, DeskNotRunning
+from core.bus.client import BusClient
 from core.bus.doorbell import DoorbellSignal
 from core.codec.messages import DaemonState
 from core.daemons.heartbeat import HeartbeatPublisher
@@ -89,9 +89,7 @@ class DaemonHost:
         now = self.clock.time_ns()
         if now < hb.next_due_ns:
             return False
-        try:
-            self.bus.connect()
-        except DeskNotRunning:
+        if not self.bus.ensure_connected():  # a driver replaced meanwhile is found again too
             return False
         hb.next_due_ns = now + hb.interval_ns
         return hb.beat(now, progress)

@@ -8,9 +8,10 @@ engine's state to `<wal>/engine.snapshot`, with a header that says which WAL sta
 - `records`: how many WAL records the state has applied (records 0 .. records-1);
 - `last`: a digest of the last of them (receive time and bytes): the WAL it is used with must hold
   exactly that record at that place (a WAL cut short, or another one, does not);
-- `code`: a digest of the source of `core.oms` and of the `core` modules it imports: only the code
-  that wrote a snapshot reads it (a pickle of another version's objects could load without an error
-  and hold the wrong fields, and changed replay code could act differently on the records after it);
+- `code`: a digest of the source of this module and of the `core` modules it imports, transitively
+  (the engine, its replay, risk, the journal, the codec): only the code that wrote a snapshot reads
+  it (a pickle of another version's objects could load without an error and hold the wrong fields,
+  and changed replay code could act differently on the records after it);
 - `config`: a digest of the configuration the engine was built with (instruments, risk, fees, venues).
 
 `resume()` loads a snapshot when all of them match and replays the records after it; in every other
@@ -27,6 +28,7 @@ from the desk's own data directory, which holds the WAL it stands for.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import hashlib
@@ -72,9 +74,9 @@ def record_digest(ts: int, payload: bytes | memoryview) -> str:
 
 @functools.cache
 def code_digest() -> str:
-    """Digest of the source files (paths and contents) of `core.oms` and every `core` module it imports,
-    directly or not: the code that builds, replays and pickles the engine. A change anywhere else in
-    `core` (the supervisor, the TUI's model, market data) no longer forces a full WAL replay."""
+    """Digest of the source files (paths and contents) of this module and every `core` module it
+    imports, directly or not: the code that builds, replays and pickles the engine. A change anywhere
+    else in `core` (the supervisor, the daemons, market data) no longer forces a full WAL replay."""
     h = hashlib.sha256()
     for path in engine_sources():
         h.update(str(path.relative_to(_CORE)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -91,24 +93,39 @@ def engine_sources() -> list[Path]:
         path = todo.pop()
         if path not in seen:
             seen.add(path)
-            todo.extend(_imported_sources(path.read_text()))
+            todo.extend(_imported_sources(path))
     return sorted(seen)
 
 
-_IMPORT = re.compile(  # `from core.x import a, b`, also over lines in parentheses; `import core.x`
-    r"^[ \t]*(?:from[ \t]+(core[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)|import[ \t]+(core[\w.]*))", re.M
-)
+# Files with no import line that names `core` (or is relative) are not parsed: the generated codec is
+# most of the bytes and imports nothing of ours.
+_MAY_IMPORT_CORE = re.compile(r"^[ \t]*(?:from|import)[ \t(][^\n]*(?:\bcore\b|^[ \t]*from[ \t]+\.)", re.M)
 
 
-def _imported_sources(text: str) -> list[Path]:
+def _imported_sources(path: Path) -> list[Path]:
+    text = path.read_bytes()
+    if not _MAY_IMPORT_CORE.search(text.decode(errors="replace")):
+        return []
+    package = path.parent.relative_to(_CORE.parent).parts  # e.g. ("core", "oms")
     found: list[Path] = []
-    for module, names, plain in _IMPORT.findall(text):
-        dotted = [plain] if plain else [module] + [f"{module}.{n}" for n in re.findall(r"\w+", names)]
-        for name in dotted:
+    for node in ast.walk(ast.parse(text, str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module.split(".") if node.module else []
+            if node.level:  # relative: from the package, up level - 1
+                base = [*package[: len(package) - node.level + 1], *base]
+            module = ".".join(base)
+            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
             parts = name.split(".")
+            if parts[0] != "core":
+                continue
             for depth in range(1, len(parts) + 1):  # a module's packages run their __init__ first
-                base = _CORE.joinpath(*parts[1:depth])
-                for candidate in (base / "__init__.py", base.with_suffix(".py")):
+                at = _CORE.joinpath(*parts[1:depth])
+                for candidate in (at / "__init__.py", at.with_suffix(".py")):
                     if candidate.is_file():
                         found.append(candidate)
     return found

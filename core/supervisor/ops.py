@@ -356,14 +356,19 @@ def status(instance: str | None = None, *, window_s: float | None = None) -> Out
     daemons = data.get("daemons") or []
     problems: list[str] = []
     driver = data.get("driver") or {}
-    replacing = driver.get("state", "running") != "running"  # the driver died; its replacement is not up
+    # No driver serving (the desk is starting, or its driver died and the supervisor is replacing it):
+    # nothing can be heard, and the supervisor is on it. Say that, not every daemon's silence.
+    replacing = driver.get("state", "running") != "running"
     beats: dict[str, HeartbeatInfo] = {}
-    if replacing:  # nothing can be heard, and the supervisor is already on it: say that, not the noise
+    if replacing and data.get("state") == "running":
         problems.append(
-            f"media driver is {driver['state']} (pid {driver.get('pid')}) after the last one died; "
-            "the daemons are heard again once it serves"
+            f"media driver is starting (pid {driver.get('pid')}) after the last one died; the daemons are "
+            "heard again once it serves"
+            if driver["state"] == "starting"
+            else "media driver died and could not be started again yet: the supervisor retries (see "
+            f"{driver.get('log', 'its log')})"
         )
-    else:
+    elif not replacing:
         try:
             beats = observe_heartbeats(name, {d["name"]: d.get("pid", 0) for d in daemons}, window)
         except DeskNotRunning as e:

@@ -55,7 +55,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.bus.client import BusClient
+from core.bus.config import load_bus_config
 from core.bus.errors import BusError, DeskNotRunning, DriverStartError
+from core.bus.instance import instance_dir
 from core.bus.launch import DriverProcess, launch_driver, spawn_driver
 from core.daemons.profile import DaemonSpec, Profile
 from core.supervisor import processes
@@ -67,10 +69,11 @@ log = logging.getLogger("aerodesk.supervisor")
 
 TICK_S = 0.02
 # A loop iteration that comes this long after the previous one means this process did not run meanwhile
-# (stopped, a paused VM, starved of CPU): that time is not counted as the daemons' silence.
+# (stopped, a paused VM, starved of CPU): that time, less STALL_S, is not counted as the daemons' silence.
 STALL_S = 0.5
-DRIVER_READY_S = 30.0  # for a replacement driver to serve (it may first wait driver_timeout_ms)
+DRIVER_READY_S = 30.0  # for a replacement driver to serve, after driver_timeout_ms (its stale wait)
 DRIVER_RETRY_S = 1.0
+DRIVER_RETRY_MAX_S = 30.0
 OWNER_CHECK_S = 0.5
 EXIT_CONFIG = 2  # core.daemons exit code: configuration or usage error, kind not built
 LOG_TAIL_LINES = 12
@@ -150,9 +153,11 @@ class Supervisor:
         self.driver: DriverProcess | None = None
         # A replacement for a driver that died, started but not serving yet: the loop goes on meanwhile
         self._driver_starting: DriverProcess | None = None
-        self._driver_deadline = 0.0  # for it to serve; then it is stopped and another one tried
+        self._driver_down = False  # the driver died and no replacement serves yet
+        self._driver_deadline = 0.0  # for it to serve; then it is killed and another one tried
+        self._driver_ready_s = DRIVER_READY_S
         self._driver_retry_at = 0.0
-        self._driver_lost = 0  # the pid of the dead driver already reported
+        self._driver_retries = 0  # failed replacements in a row: the back-off doubles with each
         self.bus: BusClient | None = None
         self.monitor: HeartbeatMonitor | None = None
         self.control: ControlServer | None = None
@@ -410,7 +415,9 @@ class Supervisor:
         """The daemon failed (exited, silent or never up): restart it later, or give it up."""
         slot.error = reason
         window = self.profile.restart_window_ms / 1000
-        slot.failures.append(now)
+        counted = not self._driver_down  # without a driver no daemon can run: that is not its failure
+        if counted:
+            slot.failures.append(now)
         while slot.failures and now - slot.failures[0] > window:
             slot.failures.popleft()
         n = len(slot.failures)
@@ -423,11 +430,14 @@ class Supervisor:
         else:
             verdict = BACKOFF
             delay_ms = min(
-                self.profile.restart_backoff_ms * 2 ** (n - 1), self.profile.restart_backoff_max_ms
+                self.profile.restart_backoff_ms * 2 ** max(n - 1, 0), self.profile.restart_backoff_max_ms
             )
             slot.backoff_s = delay_ms / 1000
             slot.deadline = now + slot.backoff_s
-            detail = f"restarting in {delay_ms / 1000:g} s (failure {n} of {self.profile.max_restarts})"
+            count = (
+                f"failure {n} of {self.profile.max_restarts}" if counted else "not counted: no media driver"
+            )
+            detail = f"restarting in {delay_ms / 1000:g} s ({count})"
         if verdict == FAILED:
             slot.error = f"{reason}; {detail}"
             log.error("%s: %s; %s; see %s", slot.name, reason, detail, slot.log_path)
@@ -556,10 +566,13 @@ class Supervisor:
             self._await_driver(self._driver_starting, now)
             return
         driver = self.driver
-        if driver is None or driver.is_alive() or now < self._driver_retry_at:
+        if driver is None or now < self._driver_retry_at:
             return
-        if self._driver_lost != driver.pid:
-            self._driver_lost = driver.pid
+        if not self._driver_down:
+            if driver.is_alive():
+                return
+            self._driver_down = True
+            self._dirty = True
             log.error(
                 "desk %s: media driver pid %d exited (code %s): starting a new one",
                 self.instance,
@@ -567,28 +580,20 @@ class Supervisor:
                 driver.process.returncode,
             )
         try:
-            self._driver_starting = launch_driver(
-                self.instance, config_path=self.channels_config, log_path=self.paths.log("driver")
-            )
+            self._driver_starting = self._launch_driver()
         except OSError as e:
-            self._driver_retry_at = now + DRIVER_RETRY_S
-            log.error(
-                "desk %s: could not start a media driver: %s; retrying in %g s",
-                self.instance,
-                e,
-                DRIVER_RETRY_S,
-            )
+            self._driver_gave_up(now, f"could not start a media driver: {e}")
             return
-        self._driver_deadline = now + DRIVER_READY_S
+        self._driver_deadline = now + self._driver_ready_s
         self._dirty = True
         log.info("desk %s: media driver pid %d starting", self.instance, self._driver_starting.pid)
 
-    @property
-    def _driver_down(self) -> bool:
-        """The driver died and no replacement serves yet."""
-        return self._driver_starting is not None or (
-            self.driver is not None and self._driver_lost == self.driver.pid
+    def _launch_driver(self) -> DriverProcess:
+        driver = launch_driver(
+            self.instance, config_path=self.channels_config, log_path=self.paths.log("driver")
         )
+        driver.start_ticks = processes.start_ticks(driver.pid)
+        return driver
 
     def _await_driver(self, pending: DriverProcess, now: float) -> None:
         try:
@@ -598,6 +603,8 @@ class Supervisor:
             return
         if ready:
             self.driver, self._driver_starting = pending, None
+            self._driver_down = False
+            self._driver_retries = 0
             self._dirty = True
             log.info("desk %s: media driver pid %d at %s", self.instance, pending.pid, pending.dir)
             for slot in self.slots:  # daemons need a moment to reconnect
@@ -606,14 +613,20 @@ class Supervisor:
                 if slot.state == STARTING:
                     slot.deadline = max(slot.deadline, now + self._startup_s)
         elif now >= self._driver_deadline:
-            pending.stop(timeout_s=self._stop_s)
-            self._driver_gave_up(now, f"media driver pid {pending.pid} not ready after {DRIVER_READY_S:g} s")
+            pending.kill()  # hung, most likely: waiting for a SIGTERM would block the loop
+            self._driver_gave_up(
+                now, f"media driver pid {pending.pid} not ready after {self._driver_ready_s:g} s: killed"
+            )
 
     def _driver_gave_up(self, now: float, reason: str) -> None:
+        """One replacement failed: try again after a back-off that doubles up to DRIVER_RETRY_MAX_S (a
+        driver that cannot start, e.g. /dev/shm is full, costs a process start now and then, no more)."""
         self._driver_starting = None
-        self._driver_retry_at = now + DRIVER_RETRY_S
+        delay = min(DRIVER_RETRY_S * 2**self._driver_retries, DRIVER_RETRY_MAX_S)
+        self._driver_retries += 1
+        self._driver_retry_at = now + delay
         self._dirty = True
-        log.error("desk %s: %s; retrying in %g s", self.instance, reason, DRIVER_RETRY_S)
+        log.error("desk %s: %s; retrying in %g s", self.instance, reason, delay)
 
     def _start_driver(self) -> None:
         try:
@@ -622,6 +635,10 @@ class Supervisor:
             )
         except BusError as e:
             raise SupervisorError(f"media driver: {e}", "driver", self.paths.log("driver")) from None
+        self.driver.start_ticks = processes.start_ticks(self.driver.pid)
+        # a replacement may first wait driver_timeout_ms for the dead driver's heartbeat to go stale
+        timeout_ms = load_bus_config(self.channels_config).driver.driver_timeout_ms
+        self._driver_ready_s = timeout_ms / 1000 + DRIVER_READY_S
         self._dirty = True
         log.info("desk %s: media driver pid %d at %s", self.instance, self.driver.pid, self.driver.dir)
 
@@ -651,7 +668,6 @@ class Supervisor:
         write_runtime(self.paths.runtime, self.snapshot())
 
     def snapshot(self) -> dict[str, Any]:
-        drv = self._driver_starting or self.driver
         return {
             "instance": self.instance,
             "state": self.state,
@@ -672,17 +688,7 @@ class Supervisor:
                 "started_ns": self.started_ns,
                 "log": str(self.supervisor_log) if self.supervisor_log else "",
             },
-            "driver": {
-                "pid": drv.pid if drv else 0,
-                "start_ticks": processes.start_ticks(drv.pid) if drv else None,
-                "dir": str(drv.dir) if drv else "",
-                "log": str(self.paths.log("driver")),
-                "state": "starting"
-                if self._driver_starting
-                else "running"
-                if drv and drv.is_alive()
-                else "down",
-            },
+            "driver": self._driver_entry(),
             "daemons": [
                 {
                     "name": s.name,
@@ -698,6 +704,22 @@ class Supervisor:
                 }
                 for s in self.slots
             ],
+        }
+
+    def _driver_entry(self) -> dict[str, Any]:
+        """The driver serving (or starting). A dead one is not recorded: its pid may be reused, and
+        whatever reads the runtime file (`down`, the next `up`) stops the processes it names."""
+        drv = self._driver_starting or (None if self._driver_down else self.driver)
+        if self._driver_starting is not None or self.driver is None:
+            state = "starting"  # a replacement, or the first driver of a desk that is starting
+        else:
+            state = "down" if self._driver_down else "running"
+        return {
+            "pid": drv.pid if drv else 0,
+            "start_ticks": drv.start_ticks if drv else None,
+            "dir": str(drv.dir if drv else instance_dir(self.instance)),
+            "log": str(self.paths.log("driver")),
+            "state": state,
         }
 
     def _result(self, ok: bool, error: SupervisorError | None = None) -> dict[str, Any]:

@@ -60,3 +60,19 @@ def test_traffic_resumes_after_the_driver_is_killed_and_restarted(procs: Process
     # Every tick either went out or was counted as not sent: nothing vanished silently.
     assert c["heartbeats.sent"] + c["heartbeats.dropped"] == report["seq"]
     assert c["heartbeats.dropped_closed"] > 0
+
+
+def test_a_client_without_a_duty_cycle_finds_a_replaced_driver(procs: Processes, instance, channels_path):
+    """A daemon in a long start (an oms replaying its WAL) runs no duty cycle, only the occasional
+    Starting heartbeat: ensure_connected() must notice the lost driver and reconnect to the new one."""
+    bus = BusClient(instance, reconnect_interval_ns=100_000_000)
+    try:
+        assert bus.ensure_connected() is False  # no driver yet: no error, not connected
+        first = procs.driver(instance, channels_path)
+        assert bus.ensure_connected() is True and bus.counters.reconnects == 0  # first use: a connect
+        first.kill()
+        procs.driver(instance, channels_path)  # starts once the old heartbeat is stale (2 s)
+        assert poll_until(lambda: bus.ensure_connected() and bus.counters.reconnects == 1, [], [])
+        assert bus.counters.driver_lost == 1
+    finally:
+        bus.close()

@@ -5,6 +5,7 @@ code version, configuration or WAL, a damaged file) replays the whole WAL instea
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from itertools import pairwise
@@ -218,16 +219,38 @@ def test_a_periodic_snapshot_makes_the_records_it_claims_durable_first(tmp_path:
     assert by_child == [(segment, "False")]
 
 
-def test_the_code_digest_covers_every_core_module_the_snapshot_code_loads_and_nothing_else():
-    """The digest reads import statements; a fresh interpreter says what really loads. A module the
-    engine came to import without the digest covering it would let a snapshot outlive its code."""
-    probe = (
-        "import sys, core.oms.snapshot\n"
-        "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'core'))"
-    )
+_PROBE = """
+import pickle, sys
+from pathlib import Path
+from core.oms.snapshot import SNAPSHOT_FILE, SnapshotPlan, config_digest, resume
+from core.oms.wal import JournaledEngine, open_wal
+from core.journal import FsyncPolicy
+wal, args = Path(sys.argv[1]), pickle.loads(Path(sys.argv[2]).read_bytes())
+used = resume(wal, *args)  # from the snapshot: unpickles the engine, replays the rest
+(wal / SNAPSHOT_FILE).unlink()
+full = resume(wal, *args)  # the whole WAL
+assert (used.snapshot, full.snapshot) == ("used", "none"), (used.snapshot, full.snapshot)
+with open_wal(wal, "test", FsyncPolicy.never()) as writer:
+    host = JournaledEngine(full.engine, writer)
+plan = SnapshotPlan(wal, full.records, full.last, config_digest(args[0], args[1], None, args[4]))
+plan.save(full.engine, host)
+print("\\n".join(m.__file__ for n, m in sys.modules.items() if n.split(".")[0] == "core"))
+"""
+
+
+def test_the_code_digest_covers_every_core_module_the_snapshot_code_loads_and_nothing_else(tmp_path: Path):
+    """The digest reads import statements; a fresh interpreter that resumes from a snapshot, replays a
+    whole WAL and saves a snapshot says what really loads. A module the engine came to use without the
+    digest covering it would let a snapshot outlive its code."""
+    d = busy_session()
+    wal = tmp_path / "wal"
+    _session(wal, d.inputs, d.config)
+    args = tmp_path / "args.pickle"
+    args.write_bytes(pickle.dumps((CATALOG, d.config, None, None, VENUES)))
     out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT
+        [sys.executable, "-c", _PROBE, str(wal), str(args)], capture_output=True, text=True, cwd=REPO_ROOT
     )
+    assert out.returncode == 0, out.stderr
     loaded = {Path(line).resolve() for line in out.stdout.split()}
     covered = set(engine_sources())
     assert loaded <= covered, sorted(str(p) for p in loaded - covered)
