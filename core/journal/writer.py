@@ -305,6 +305,15 @@ class JournalWriter:
         if not self._closed:
             self._flush_or_raise(record_appended=True, fsync=True)
 
+    def leave_lock_to_parent(self) -> None:
+        """In a process forked from the writer's: close this process's copy of the lock descriptor.
+        An flock belongs to the open file description, which a fork shares: a child that outlived its
+        parent (killed) would hold the journal locked, and the writer's restart would be refused. The
+        parent's own descriptor keeps the lock while it lives."""
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)
+
     def sync_written_unlocked(self) -> None:
         """fdatasync what has been written to the OS in the current segment (earlier segments were
         made durable when they rolled), unless the policy never syncs. It takes no lock and touches no

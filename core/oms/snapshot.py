@@ -295,6 +295,7 @@ def _write_and_exit(plan: SnapshotPlan, engine: OmsEngine, journal: JournaledEng
     """The forked child's whole life: write the snapshot, exit without any clean-up of the parent's."""
     code = 1
     try:
+        journal.writer.leave_lock_to_parent()  # or a killed oms could not restart until this child ends
         os.nice(10)  # the engine's process comes first
         # the records the snapshot claims must be durable before it is: after an OS crash a snapshot
         # ahead of the WAL would be refused and the whole WAL replayed (the parent flushed them)

@@ -361,8 +361,9 @@ def test_a_killed_oms_restarts_from_its_last_periodic_snapshot(
     resumed = next(line for line in log.splitlines() if "WAL replayed in" in line)
     assert "engine snapshot: used" in resumed, resumed
     replayed, total = (int(x) for x in re.search(r"\((\d+) of its (\d+) records", resumed).groups())
-    # the tail after the last snapshot that landed (one more may have been in flight at the kill)
-    assert total >= 13 and replayed < 2 * 5, resumed
+    # at most the tail after the second snapshot the heartbeat counted (at record 10 or later): later
+    # ones may land, or not, before the kill, as fast as the loaded machine writes them
+    assert total >= 13 and replayed <= total - 2 * 5, resumed
 
 
 # -- a restart longer than the dead-man interval --------------------------------------------------------

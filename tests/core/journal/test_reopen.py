@@ -193,6 +193,41 @@ def test_one_writer_at_a_time(tmp_path):
         assert second.next_sequence == 1
 
 
+@pytest.mark.parametrize("left_to_parent", [True, False])
+def test_a_forked_child_that_outlives_the_writer_holds_the_lock_only_unless_it_left_it(
+    tmp_path, left_to_parent
+):
+    """An oms forks snapshot children; killed, its restart must not find the WAL locked by one of them.
+    (The writer's close here stands for the parent's death: both close its lock descriptor.)"""
+    path = tmp_path / "wal"
+    first = _writer(path, fsync=FsyncPolicy.never())
+    ready_r, ready_w = os.pipe()
+    done_r, done_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: (maybe) leave the lock, say so, wait to be told to exit
+        try:
+            if left_to_parent:
+                first.leave_lock_to_parent()
+            os.write(ready_w, b"x")
+            os.read(done_r, 1)
+        finally:
+            os._exit(0)
+    try:
+        assert os.read(ready_r, 1) == b"x"
+        first.close()
+        if left_to_parent:
+            with _writer(path) as second:  # the child lives on, and the journal is free
+                assert second.next_sequence == 0
+        else:
+            with pytest.raises(JournalLockedError):
+                _writer(path)
+    finally:
+        os.write(done_w, b"x")
+        os.waitpid(pid, 0)
+        for fd in (ready_r, ready_w, done_r, done_w):
+            os.close(fd)
+
+
 def test_journal_directory_copy_reads_the_same(tmp_path):
     # a journal is self-contained: copying the directory (e.g. off a desk host) keeps it readable
     path = tmp_path / "wal"
