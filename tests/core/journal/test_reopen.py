@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 
 import pytest
 
@@ -203,7 +204,9 @@ def test_a_forked_child_that_outlives_the_writer_holds_the_lock_only_unless_it_l
     first = _writer(path, fsync=FsyncPolicy.never())
     ready_r, ready_w = os.pipe()
     done_r, done_w = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():  # a multi-threaded test process: the child only does system calls
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the child: (maybe) leave the lock, say so, wait to be told to exit
         try:
             if left_to_parent:
