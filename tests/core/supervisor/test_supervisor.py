@@ -151,6 +151,26 @@ def test_a_killed_media_driver_is_started_again_and_the_desk_recovers(desk: Desk
     assert all(g < 5.0 for g in gaps), log
 
 
+def test_down_while_a_dead_driver_is_being_replaced_stops_everything(tmp_path: Path) -> None:
+    """The replacement waits for the dead driver's heartbeat to go stale (10 s): a `down` meanwhile
+    stops it too, and leaves no process, runtime file or driver directory behind."""
+    with running_desk(PROFILES / "md_exec.toml", tmp_path) as desk:
+        desk.wait_for(lambda: _healthy(desk), "a healthy desk")
+        old = desk.runtime()["driver"]
+        assert processes.signal_pid(old["pid"], signal.SIGKILL, old.get("start_ticks"))
+        new = desk.wait_for(
+            lambda: (d := (desk.runtime() or {}).get("driver")) and d["state"] == "starting" and d,
+            "a replacement driver",
+        )
+        outcome = desk.down()
+        assert outcome.code == ops.OK, outcome.message
+        assert f"media driver pid {new['pid']} at" not in desk.log("supervisor"), "it served before the down"
+        assert not processes.alive(new["pid"], new["start_ticks"])
+        assert desk.leftover_processes() == []
+        assert not instance_dir(desk.instance).exists()
+        assert desk.status()[0] == ops.NOT_RUNNING
+
+
 def test_a_daemon_that_crashes_at_once_fails_the_start_after_its_retry_budget(tmp_path: Path) -> None:
     with running_desk(PROFILES / "crash.toml", tmp_path, start=False) as desk:
         result = desk.up()
