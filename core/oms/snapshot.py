@@ -99,7 +99,7 @@ def engine_sources() -> list[Path]:
 
 # Files with no import line that names `core` (or is relative) are not parsed: the generated codec is
 # most of the bytes and imports nothing of ours.
-_MAY_IMPORT_CORE = re.compile(r"^[ \t]*(?:from|import)[ \t(][^\n]*(?:\bcore\b|^[ \t]*from[ \t]+\.)", re.M)
+_MAY_IMPORT_CORE = re.compile(r"^[ \t]*(?:from[ \t]+\.|(?:from|import)[ \t][^\n]*\bcore\b)", re.M)
 
 
 def _imported_sources(path: Path) -> list[Path]:
